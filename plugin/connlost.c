@@ -1,0 +1,280 @@
+/* The post-dissector: feed the engine on the first pass, store each frame's
+ * result, and draw tree, expert infos and column from it on every pass, so
+ * single-pass tshark, tshark -2 and the GUI show the same.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "connlost.h"
+
+#include "engine.h"
+#include "fields.h"
+
+static int proto_connlost = -1;
+static dissector_handle_t connlost_handle;
+static cl_engine *engine; /* per capture file: made in init, freed in cleanup */
+static cl_config prefs_cfg;
+
+static int hf_cause = -1;
+static int hf_summary = -1;
+static int hf_confidence = -1;
+static int hf_evidence = -1;
+static int hf_conv = -1;
+static int hf_pmtu = -1;
+static int hf_largest_acked = -1;
+static int hf_smallest_lost = -1;
+static int hf_icmp_frame = -1;
+static int hf_dupack_count = -1;
+static int hf_dupack_first = -1;
+static int hf_frag_incomplete = -1;
+static int hf_frag_lost_ids = -1;
+static int hf_note = -1;
+static gint ett_connlost = -1;
+
+static expert_field ei_pmtud_blackhole = EI_INIT;
+static expert_field ei_pmtud_working = EI_INIT;
+static expert_field ei_pmtud_icmp = EI_INIT;
+static expert_field ei_fragment_lost = EI_INIT;
+static expert_field ei_dupack_chain = EI_INIT;
+static expert_field ei_low_confidence = EI_INIT;
+static expert_field ei_table_full = EI_INIT;
+static expert_field ei_cause = EI_INIT;
+
+static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    if (r->cause) {
+        col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[connlost: %s, %u%%]", r->cause, r->confidence);
+    }
+    proto_item *top = proto_tree_add_item(tree, proto_connlost, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(top);
+    if (r->cause)
+        proto_item_append_text(top, ": %s (%u%%)", r->cause, r->confidence);
+    proto_tree *t = proto_item_add_subtree(top, ett_connlost);
+    proto_item *pi;
+
+#define GEN(expr) proto_item_set_generated(expr)
+    if (r->conv_id)
+        GEN(proto_tree_add_uint(t, hf_conv, tvb, 0, 0, r->conv_id));
+    if (r->cause) {
+        proto_item *cause = proto_tree_add_string(t, hf_cause, tvb, 0, 0, r->cause);
+        GEN(cause);
+        GEN(proto_tree_add_uint(t, hf_confidence, tvb, 0, 0, r->confidence));
+        GEN(proto_tree_add_string(t, hf_summary, tvb, 0, 0, r->summary));
+        for (unsigned i = 0; r->evidence && i < r->evidence->len; i++)
+            GEN(proto_tree_add_uint(t, hf_evidence, tvb, 0, 0, g_array_index(r->evidence, uint32_t, i)));
+        if (r->experts & CL_EXP_PMTUD_BLACKHOLE)
+            expert_add_info_format(pinfo, cause, &ei_pmtud_blackhole, "%s", r->summary);
+        else if (r->experts & CL_EXP_FRAGMENT_LOST)
+            expert_add_info_format(pinfo, cause, &ei_fragment_lost, "%s", r->summary);
+        else
+            expert_add_info_format(pinfo, cause, &ei_cause, "%s", r->summary);
+        if (r->experts & CL_EXP_LOW_CONFIDENCE)
+            expert_add_info_format(pinfo, cause, &ei_low_confidence,
+                                   "Low confidence (%u%%): the capture does not show enough to be sure",
+                                   r->confidence);
+    } else if (r->experts & CL_EXP_FRAGMENT_LOST) {
+        expert_add_info_format(pinfo, top, &ei_fragment_lost, "IP datagram(s) %s never arrived complete",
+                               r->frag_lost_ids);
+    }
+    if (r->has & CL_HAS_PMTU)
+        GEN(proto_tree_add_uint(t, hf_pmtu, tvb, 0, 0, r->pmtu));
+    if (r->has & CL_HAS_LARGEST_ACKED)
+        GEN(proto_tree_add_uint(t, hf_largest_acked, tvb, 0, 0, r->largest_acked));
+    if (r->has & CL_HAS_SMALLEST_LOST)
+        GEN(proto_tree_add_uint(t, hf_smallest_lost, tvb, 0, 0, r->smallest_lost));
+    if (r->has & CL_HAS_ICMP_FRAME)
+        GEN(proto_tree_add_uint(t, hf_icmp_frame, tvb, 0, 0, r->icmp_frame));
+    if (r->has & CL_HAS_DUPACK) {
+        pi = proto_tree_add_uint(t, hf_dupack_count, tvb, 0, 0, r->dupack_count);
+        GEN(pi);
+        GEN(proto_tree_add_uint(t, hf_dupack_first, tvb, 0, 0, r->dupack_first));
+        if (r->experts & CL_EXP_DUPACK_CHAIN)
+            expert_add_info_format(pinfo, pi, &ei_dupack_chain,
+                                   "%u duplicate ACKs for the same sequence number since frame %u", r->dupack_count,
+                                   r->dupack_first);
+    }
+    if (r->has & CL_HAS_FRAG) {
+        GEN(proto_tree_add_uint(t, hf_frag_incomplete, tvb, 0, 0, r->frag_incomplete));
+        GEN(proto_tree_add_string(t, hf_frag_lost_ids, tvb, 0, 0, r->frag_lost_ids));
+    }
+    if (r->note) {
+        pi = proto_tree_add_string(t, hf_note, tvb, 0, 0, r->note);
+        GEN(pi);
+        if (r->experts & CL_EXP_PMTUD_WORKING)
+            expert_add_info_format(pinfo, pi, &ei_pmtud_working, "%s", r->note);
+        else if (r->experts & CL_EXP_PMTUD_ICMP)
+            expert_add_info_format(pinfo, pi, &ei_pmtud_icmp, "%s", r->note);
+        else if (r->experts & CL_EXP_TABLE_FULL)
+            expert_add_info_format(pinfo, pi, &ei_table_full, "%s", r->note);
+    }
+#undef GEN
+}
+
+static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    const cl_result *r;
+    if (!PINFO_FD_VISITED(pinfo)) {
+        if (!engine)
+            return 0;
+        cl_packet pkt;
+        cl_fields_extract(tree, pinfo, &pkt);
+        r = cl_engine_feed(engine, &pkt);
+        if (r)
+            p_add_proto_data(wmem_file_scope(), pinfo, proto_connlost, 0, (void *)r);
+    } else {
+        r = p_get_proto_data(wmem_file_scope(), pinfo, proto_connlost, 0);
+    }
+    if (!r)
+        return 0;
+    draw(r, tvb, pinfo, tree);
+    return tvb_captured_length(tvb);
+}
+
+static void connlost_init(void)
+{
+    cl_engine_free(engine);
+    engine = NULL;
+    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_connlost))) {
+        set_postdissector_wanted_hfids(connlost_handle, NULL);
+        return; /* disabled: costs nothing */
+    }
+    engine = cl_engine_new(&prefs_cfg);
+    set_postdissector_wanted_hfids(connlost_handle, cl_fields_wanted());
+}
+
+static void connlost_cleanup(void)
+{
+    cl_engine_free(engine);
+    engine = NULL;
+    set_postdissector_wanted_hfids(connlost_handle, NULL);
+}
+
+static void register_prefs(void)
+{
+    static const struct {
+        const char *name, *title, *description;
+        unsigned *value;
+    } uint_prefs[] = {
+        {"pmtud_min_sends", "Black hole: transmissions of one big segment",
+         "A segment larger than any acknowledged one, sent this many times (DF set) and never acknowledged, "
+         "is evidence of a path-MTU black hole",
+         &prefs_cfg.pmtud_min_sends},
+        {"pmtud_stall_ms", "Black hole: receiver-side stall (ms)",
+         "Seen from the receiver, a gap of full-size segments left unfilled this long (ms) counts as a stall",
+         &prefs_cfg.pmtud_stall_ms},
+        {"dupack_chain", "Duplicate ACKs that form a chain",
+         "Repeated pure ACKs for the same sequence number (counted by connlost, window changes ignored) "
+         "that raise an expert info",
+         &prefs_cfg.dupack_chain},
+        {"frag_min_lost", "Fragment loss: incomplete datagrams",
+         "Datagrams of one conversation that never arrive complete before fragment-loss is named as a cause",
+         &prefs_cfg.frag_min_lost},
+        {"frag_grace_ms", "Fragment loss: reorder grace (ms)",
+         "A datagram still incomplete this long (ms) after a newer one of the same flow completed is lost",
+         &prefs_cfg.frag_grace_ms},
+        {"frag_timeout_s", "Fragment loss: reassembly timeout (s)",
+         "A datagram still incomplete after this many seconds is lost (Linux 30, Windows 60)",
+         &prefs_cfg.frag_timeout_s},
+        {"max_conversations", "Most conversations tracked",
+         "Bound on connlost's conversation table; the least recently active are forgotten beyond it",
+         &prefs_cfg.max_conversations},
+        {"max_segments", "Most unacknowledged segments tracked per direction",
+         "Bound on the segments kept per direction while waiting for their acknowledgement",
+         &prefs_cfg.max_segments},
+        {"max_fragments", "Most incomplete datagrams tracked",
+         "Bound on fragmented datagrams waiting for their remaining fragments", &prefs_cfg.max_fragments},
+    };
+    cl_config_defaults(&prefs_cfg);
+    module_t *module = prefs_register_protocol(proto_connlost, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(uint_prefs); i++)
+        prefs_register_uint_preference(module, uint_prefs[i].name, uint_prefs[i].title, uint_prefs[i].description,
+                                       10, (cl_pref_uint *)uint_prefs[i].value);
+}
+
+void proto_register_connlost(void)
+{
+    static hf_register_info hf[] = {
+        {&hf_cause,
+         {"Cause", "connlost.cause", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Probable cause of the conversation's failure (pmtud-blackhole, fragment-loss, idle-reset, idle-drop, "
+          "middlebox-reset, mapi-session-limit, peer-reset, retransmission-timeout); the last value on a "
+          "conversation is its verdict",
+          HFILL}},
+        {&hf_summary,
+         {"Summary", "connlost.summary", FT_STRING, BASE_NONE, NULL, 0x0,
+          "The diagnosis in one sentence: evidence frames, numbers and remedy", HFILL}},
+        {&hf_confidence,
+         {"Confidence", "connlost.confidence", FT_UINT8, BASE_DEC, NULL, 0x0,
+          "How sure connlost is of the cause, 0-100", HFILL}},
+        {&hf_evidence,
+         {"Evidence", "connlost.evidence", FT_FRAMENUM, BASE_NONE, NULL, 0x0, "Frames the verdict rests on",
+          HFILL}},
+        {&hf_conv,
+         {"Conversation", "connlost.conv", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "connlost's number for the conversation this frame belongs to", HFILL}},
+        {&hf_pmtu,
+         {"Path MTU", "connlost.pmtu", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Estimated path MTU in bytes: the ICMP next-hop MTU, else the likely value between the largest size "
+          "that got through and the smallest always lost",
+          HFILL}},
+        {&hf_largest_acked,
+         {"Largest size through", "connlost.pmtu.largest_acked", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Largest IP packet of the sender that was acknowledged (or reached the capture point)", HFILL}},
+        {&hf_smallest_lost,
+         {"Smallest size lost", "connlost.pmtu.smallest_lost", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Smallest IP packet size that was sent again and again and never acknowledged", HFILL}},
+        {&hf_icmp_frame,
+         {"ICMP too big", "connlost.pmtu.icmp", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "Frame of the ICMP fragmentation-needed / ICMPv6 packet-too-big about this conversation", HFILL}},
+        {&hf_dupack_count,
+         {"Duplicate ACKs", "connlost.dupack.count", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Pure ACKs so far for the same sequence number while data is outstanding (window changes ignored)",
+          HFILL}},
+        {&hf_dupack_first,
+         {"First duplicate ACK", "connlost.dupack.first", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "Frame of the first duplicate ACK of this chain", HFILL}},
+        {&hf_frag_incomplete,
+         {"Incomplete datagrams", "connlost.frag.incomplete", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Datagrams of this conversation whose fragments never all arrived, so far", HFILL}},
+        {&hf_frag_lost_ids,
+         {"Lost datagram IDs", "connlost.frag.lost_ids", FT_STRING, BASE_NONE, NULL, 0x0,
+          "IP IDs of the datagrams declared incomplete on this frame", HFILL}},
+        {&hf_note,
+         {"Note", "connlost.note", FT_STRING, BASE_NONE, NULL, 0x0,
+          "An observation that is not a fault (PMTUD at work, ICMP seen, a table bound reached)", HFILL}},
+    };
+    static gint *ett[] = {&ett_connlost};
+    static ei_register_info ei[] = {
+        {&ei_pmtud_blackhole,
+         {"connlost.pmtud_blackhole", PI_SEQUENCE, PI_WARN,
+          "Path-MTU black hole: big segments vanish, no ICMP fragmentation-needed arrives", EXPFILL}},
+        {&ei_pmtud_working,
+         {"connlost.pmtud_working", PI_PROTOCOL, PI_NOTE, "Path-MTU discovery works: the sender shrank its packets",
+          EXPFILL}},
+        {&ei_pmtud_icmp,
+         {"connlost.pmtud_icmp", PI_PROTOCOL, PI_CHAT, "ICMP packet too big for a tracked conversation", EXPFILL}},
+        {&ei_fragment_lost,
+         {"connlost.fragment_lost", PI_REASSEMBLE, PI_WARN, "IP datagrams whose fragments never all arrived",
+          EXPFILL}},
+        {&ei_dupack_chain,
+         {"connlost.dupack_chain", PI_SEQUENCE, PI_NOTE, "Chain of duplicate ACKs", EXPFILL}},
+        {&ei_low_confidence,
+         {"connlost.low_confidence", PI_ASSUMPTION, PI_NOTE, "The verdict rests on thin evidence", EXPFILL}},
+        {&ei_table_full,
+         {"connlost.table_full", PI_ASSUMPTION, PI_WARN, "A connlost table bound was reached", EXPFILL}},
+        {&ei_cause, {"connlost.verdict", PI_SEQUENCE, PI_WARN, "Probable cause of the connection loss", EXPFILL}},
+    };
+
+    proto_connlost = proto_register_protocol("Connection Loss Diagnosis", "connlost", "connlost");
+    proto_register_field_array(proto_connlost, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert_register_protocol(proto_connlost), ei, array_length(ei));
+    register_prefs();
+    connlost_handle = create_dissector_handle(dissect_connlost, proto_connlost);
+    register_init_routine(connlost_init);
+    register_cleanup_routine(connlost_cleanup);
+}
+
+void proto_reg_handoff_connlost(void)
+{
+    cl_fields_resolve();
+    register_postdissector(connlost_handle);
+}

@@ -1,0 +1,329 @@
+/* Conversation tables and the per-frame dispatch of the analysis.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cl_config_defaults(cl_config *cfg)
+{
+    cfg->pmtud_min_sends = 3;
+    cfg->pmtud_stall_ms = 1000;
+    cfg->dupack_chain = 3;
+    cfg->frag_min_lost = 2;
+    cfg->frag_grace_ms = 1000;
+    cfg->frag_timeout_s = 30;
+    cfg->max_conversations = 200000;
+    cfg->max_segments = 2048;
+    cfg->max_fragments = 65536;
+}
+
+/* Keys are memset before they are filled, so hashing the bytes is safe. */
+guint cl_hash_bytes(gconstpointer key, size_t len)
+{
+    const uint8_t *p = key;
+    guint h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
+static gboolean tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
+
+uint32_t cl_ip_header_len(uint8_t family) { return family == 6 ? 40 : 20; }
+
+static int addr_cmp(const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb)
+{
+    int c = memcmp(a, b, sizeof(cl_addr));
+    if (c)
+        return c;
+    return (int)pa - (int)pb;
+}
+
+void cl_tuple_make(cl_tuple *t, const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb, uint8_t proto)
+{
+    memset(t, 0, sizeof(*t));
+    if (addr_cmp(a, pa, b, pb) <= 0) {
+        t->lo = *a, t->lo_port = pa, t->hi = *b, t->hi_port = pb;
+    } else {
+        t->lo = *b, t->lo_port = pb, t->hi = *a, t->hi_port = pa;
+    }
+    t->proto = proto;
+}
+
+void cl_addr_format(const cl_addr *a, uint16_t port, char *buf, size_t len)
+{
+    char host[64];
+    if (a->family == 4)
+        snprintf(host, sizeof(host), "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2], a->bytes[3]);
+    else if (a->family == 6) {
+        /* RFC 5952: the longest run of zero groups becomes "::" */
+        uint16_t g[8];
+        int best = -1, best_len = 0;
+        for (int i = 0; i < 8; i++)
+            g[i] = (uint16_t)(a->bytes[2 * i] << 8 | a->bytes[2 * i + 1]);
+        for (int i = 0; i < 8;) {
+            int j = i;
+            while (j < 8 && g[j] == 0)
+                j++;
+            if (j - i > best_len && j - i > 1)
+                best = i, best_len = j - i;
+            i = j > i ? j : i + 1;
+        }
+        size_t n = 0;
+        for (int i = 0; i < 8 && n < sizeof(host); i++) {
+            if (i == best) {
+                n += (size_t)snprintf(host + n, sizeof(host) - n, "::");
+                i += best_len - 1;
+                continue;
+            }
+            n += (size_t)snprintf(host + n, sizeof(host) - n, "%s%x", (n && host[n - 1] != ':') ? ":" : "", g[i]);
+        }
+    } else
+        snprintf(host, sizeof(host), "?");
+    if (!port)
+        snprintf(buf, len, "%s", host);
+    else if (a->family == 6)
+        snprintf(buf, len, "[%s]:%u", host, port);
+    else
+        snprintf(buf, len, "%s:%u", host, port);
+}
+
+cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv)
+{
+    if (!*res) {
+        *res = g_new0(cl_result, 1);
+        g_ptr_array_add(eng->results, *res);
+    }
+    if (conv && !(*res)->conv_id)
+        (*res)->conv_id = conv->id;
+    return *res;
+}
+
+static void result_free(gpointer p)
+{
+    cl_result *r = p;
+    g_free(r->summary);
+    g_free(r->note);
+    g_free(r->frag_lost_ids);
+    if (r->evidence)
+        g_array_free(r->evidence, TRUE);
+    g_free(r);
+}
+
+static void conv_free(cl_conv *conv)
+{
+    cl_side_clear(&conv->side[0]);
+    cl_side_clear(&conv->side[1]);
+    if (conv->frag_ids)
+        g_string_free(conv->frag_ids, TRUE);
+    if (conv->frag_frames)
+        g_array_free(conv->frag_frames, TRUE);
+    if (conv->evidence)
+        g_array_free(conv->evidence, TRUE);
+    g_free(conv->summary);
+    g_free(conv);
+}
+
+cl_engine *cl_engine_new(const cl_config *cfg)
+{
+    cl_engine *eng = g_new0(cl_engine, 1);
+    eng->cfg = *cfg;
+    eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
+    eng->conv_by_stream = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_queue_init(&eng->conv_order);
+    cl_frag_init(eng);
+    eng->results = g_ptr_array_new_with_free_func(result_free);
+    return eng;
+}
+
+void cl_engine_free(cl_engine *eng)
+{
+    if (!eng)
+        return;
+    cl_conv *conv;
+    while ((conv = g_queue_pop_head(&eng->conv_order)))
+        conv_free(conv);
+    g_hash_table_destroy(eng->conv_by_tuple);
+    g_hash_table_destroy(eng->conv_by_stream);
+    cl_frag_free(eng);
+    g_ptr_array_free(eng->results, TRUE);
+    g_free(eng);
+}
+
+static void conv_forget(cl_engine *eng, cl_conv *conv)
+{
+    if (g_hash_table_lookup(eng->conv_by_tuple, &conv->tuple) == conv)
+        g_hash_table_remove(eng->conv_by_tuple, &conv->tuple);
+    if (conv->has_stream && g_hash_table_lookup(eng->conv_by_stream, GUINT_TO_POINTER(conv->stream)) == conv)
+        g_hash_table_remove(eng->conv_by_stream, GUINT_TO_POINTER(conv->stream));
+    g_queue_delete_link(&eng->conv_order, conv->lru_link);
+    conv_free(conv);
+}
+
+/* Least recently active first: eviction takes the head. */
+static void conv_touch(cl_engine *eng, cl_conv *conv, uint32_t frame, double time)
+{
+    conv->last_frame = frame;
+    conv->last_time = time;
+    g_queue_unlink(&eng->conv_order, conv->lru_link);
+    g_queue_push_tail_link(&eng->conv_order, conv->lru_link);
+}
+
+static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_result **res)
+{
+    if (eng->conv_order.length >= eng->cfg.max_conversations && eng->conv_order.head) {
+        conv_forget(eng, eng->conv_order.head->data);
+        if (!eng->conv_cap_noted) {
+            eng->conv_cap_noted = true;
+            cl_result *r = cl_result_for(eng, res, NULL);
+            r->experts |= CL_EXP_TABLE_FULL;
+            r->note = g_strdup_printf("connlost tracks at most %u conversations (preference connlost.max_conversations):"
+                                      " the least recently active ones are forgotten from here on",
+                                      eng->cfg.max_conversations);
+        }
+    }
+    cl_conv *conv = g_new0(cl_conv, 1);
+    conv->id = ++eng->next_conv_id;
+    conv->tuple = *t;
+    conv->first_frame = frame;
+    cl_side_init(&conv->side[0]);
+    cl_side_init(&conv->side[1]);
+    g_queue_push_tail(&eng->conv_order, conv);
+    conv->lru_link = eng->conv_order.tail;
+    g_hash_table_insert(eng->conv_by_tuple, &conv->tuple, conv);
+    return conv;
+}
+
+cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t) { return g_hash_table_lookup(eng->conv_by_tuple, t); }
+
+int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport)
+{
+    if (conv->side[0].seen && memcmp(&conv->side[0].addr, src, sizeof(*src)) == 0 && conv->side[0].port == sport)
+        return 0;
+    if (conv->side[1].seen && memcmp(&conv->side[1].addr, src, sizeof(*src)) == 0 && conv->side[1].port == sport)
+        return 1;
+    return -1;
+}
+
+/* The side a packet came from; the first sender becomes the client unless a SYN says otherwise. */
+static int side_assign(cl_conv *conv, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport)
+{
+    int from = cl_side_of(conv, src, sport);
+    if (from >= 0)
+        return from;
+    from = conv->side[0].seen ? 1 : 0;
+    conv->side[from].seen = true, conv->side[from].addr = *src, conv->side[from].port = sport;
+    conv->side[!from].seen = true, conv->side[!from].addr = *dst, conv->side[!from].port = dport;
+    return from;
+}
+
+cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
+                         uint8_t proto, uint32_t frame, double time, cl_result **res)
+{
+    cl_tuple t;
+    cl_tuple_make(&t, src, sport, dst, dport, proto);
+    cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+    if (!conv)
+        conv = conv_new(eng, &t, frame, res);
+    side_assign(conv, src, sport, dst, dport);
+    conv_touch(eng, conv, frame, time);
+    return conv;
+}
+
+static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+{
+    cl_conv *conv = NULL;
+    if (pkt->has_stream)
+        conv = g_hash_table_lookup(eng->conv_by_stream, GUINT_TO_POINTER(pkt->stream));
+    if (!conv) {
+        cl_tuple t;
+        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
+        if (!pkt->has_stream)
+            conv = cl_conv_lookup_tuple(eng, &t);
+        if (!conv) {
+            conv = conv_new(eng, &t, pkt->frame, res);
+            conv->is_tcp = true;
+            if (pkt->has_stream) {
+                conv->has_stream = true;
+                conv->stream = pkt->stream;
+                g_hash_table_insert(eng->conv_by_stream, GUINT_TO_POINTER(pkt->stream), conv);
+            }
+            /* A new stream on a reused port pair takes over the tuple (ICMP quotes the newest). */
+            g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
+        }
+    }
+    if (!conv->side[0].seen && (pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK)) == CL_TCP_SYN)
+        conv->handshake_seen = true;
+    else if (!conv->side[0].seen && (pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK)) == (CL_TCP_SYN | CL_TCP_ACK)) {
+        /* capture began after the SYN: the SYN-ACK's receiver is the client */
+        conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
+        conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
+    }
+    side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
+    conv_touch(eng, conv, pkt->frame, pkt->time);
+    return conv;
+}
+
+static bool icmp_is_ptb(const cl_packet *pkt)
+{
+    return (pkt->ip.proto == 1 && pkt->icmp_type == 3 && pkt->icmp_code == 4) ||
+           (pkt->ip.proto == 58 && pkt->icmp_type == 2);
+}
+
+static bool icmp_is_reassembly_timeout(const cl_packet *pkt)
+{
+    return (pkt->ip.proto == 1 && pkt->icmp_type == 11 && pkt->icmp_code == 1) ||
+           (pkt->ip.proto == 58 && pkt->icmp_type == 3 && pkt->icmp_code == 1);
+}
+
+static void feed_icmp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+{
+    if (icmp_is_reassembly_timeout(pkt)) {
+        cl_frag_icmp_reassembly(eng, pkt, res);
+        return;
+    }
+    if (!icmp_is_ptb(pkt) || pkt->inner.proto != 6)
+        return;
+    cl_tuple t;
+    cl_tuple_make(&t, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, 6);
+    cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+    if (!conv)
+        return;
+    int about = cl_side_of(conv, &pkt->inner.src, pkt->inner_sport);
+    if (about < 0)
+        return;
+    conv_touch(eng, conv, pkt->frame, pkt->time);
+    cl_pmtu_icmp(eng, conv, about, pkt, res);
+}
+
+const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
+{
+    cl_result *res = NULL;
+    if (!pkt->has_ip)
+        return NULL;
+    if (pkt->ip.is_fragment)
+        cl_frag_packet(eng, pkt, &res);
+    cl_frag_expire(eng, pkt, &res);
+    if (pkt->has_icmp && pkt->has_inner) {
+        feed_icmp(eng, pkt, &res);
+        return res;
+    }
+    if (!pkt->has_tcp)
+        return res;
+
+    cl_conv *conv = conv_for_tcp(eng, pkt, &res);
+    int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
+    if (from < 0)
+        return res;
+    cl_pmtu_tcp(eng, conv, from, pkt, &res);
+    if (pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN)) {
+        cl_pmtu_at_end(eng, conv, from, pkt, &res);
+        conv->ended = true;
+        if (conv->cause)
+            cl_verdict_show(eng, conv, &res);
+    }
+    return res;
+}

@@ -1,0 +1,271 @@
+/* IP fragments (v4 and v6): datagrams whose fragments never all arrive.
+ *
+ * A datagram is lost when a newer one of the same flow completed and it is
+ * older than the grace period (fragments may be reordered), when it is older
+ * than the reassembly timeout, or when the receiver says so with ICMP "time
+ * exceeded in reassembly".
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define DATAGRAM_KEY_LEN offsetof(cl_datagram, sport)
+#define FLOW_KEY_LEN offsetof(cl_fragflow, pending)
+#define MAX_IDS_SHOWN 32
+#define DECLARED_KEEP_S 65.0 /* keep lost datagrams this long past the timeout, so a late ICMP is not counted twice */
+
+static guint datagram_hash(gconstpointer k) { return cl_hash_bytes(k, DATAGRAM_KEY_LEN); }
+static gboolean datagram_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, DATAGRAM_KEY_LEN) == 0; }
+static guint flow_hash(gconstpointer k) { return cl_hash_bytes(k, FLOW_KEY_LEN); }
+static gboolean flow_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, FLOW_KEY_LEN) == 0; }
+
+static void flow_free(gpointer p)
+{
+    cl_fragflow *flow = p;
+    g_queue_clear(&flow->pending);
+    g_free(flow);
+}
+
+void cl_frag_init(cl_engine *eng)
+{
+    eng->datagrams = g_hash_table_new_full(datagram_hash, datagram_equal, NULL, g_free);
+    eng->frag_flows = g_hash_table_new_full(flow_hash, flow_equal, NULL, flow_free);
+    g_queue_init(&eng->frag_order);
+}
+
+void cl_frag_free(cl_engine *eng)
+{
+    g_queue_clear(&eng->frag_order);
+    g_hash_table_destroy(eng->datagrams);
+    g_hash_table_destroy(eng->frag_flows);
+}
+
+static void datagram_key(cl_datagram *key, const cl_ip *ip)
+{
+    memset(key, 0, sizeof(*key));
+    key->src = ip->src;
+    key->dst = ip->dst;
+    key->proto = ip->proto;
+    key->id = ip->id;
+}
+
+static void flow_leave(cl_engine *eng, cl_datagram *dg)
+{
+    cl_fragflow *flow = dg->flow;
+    if (!dg->flow_link)
+        return;
+    g_queue_delete_link(&flow->pending, dg->flow_link);
+    dg->flow_link = NULL;
+    if (!flow->pending.length)
+        g_hash_table_remove(eng->frag_flows, flow);
+    dg->flow = NULL;
+}
+
+static void datagram_remove(cl_engine *eng, cl_datagram *dg)
+{
+    flow_leave(eng, dg);
+    g_queue_delete_link(&eng->frag_order, dg->age_link);
+    g_hash_table_remove(eng->datagrams, dg);
+}
+
+static cl_conv *conv_of(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
+                        uint8_t proto, const cl_packet *pkt, cl_result **res)
+{
+    if (proto == 6 && sport) {
+        cl_tuple t;
+        cl_tuple_make(&t, src, sport, dst, dport, 6);
+        cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+        if (conv)
+            return conv;
+    }
+    return cl_conv_for_udp(eng, src, sport, dst, dport, proto, pkt->frame, pkt->time, res);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+    return proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 1 ? "ICMP" : proto == 58 ? "ICMPv6" : "IP";
+}
+
+/* One more datagram of `conv` never arrived whole. */
+static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t first_frame, uint32_t icmp_frame,
+                         cl_result **res)
+{
+    conv->frag_incomplete++;
+    if (!conv->frag_ids) {
+        conv->frag_ids = g_string_new(NULL);
+        conv->frag_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    }
+    if (conv->frag_incomplete <= MAX_IDS_SHOWN)
+        g_string_append_printf(conv->frag_ids, "%s0x%04x", conv->frag_ids->len ? ", " : "", id);
+    if (first_frame && conv->frag_frames->len < MAX_IDS_SHOWN)
+        g_array_append_val(conv->frag_frames, first_frame);
+    if (icmp_frame)
+        conv->frag_icmp_frame = icmp_frame;
+
+    cl_result *r = cl_result_for(eng, res, conv);
+    r->has |= CL_HAS_FRAG;
+    r->experts |= CL_EXP_FRAGMENT_LOST;
+    r->frag_incomplete = conv->frag_incomplete;
+    char *ids = r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);
+    g_free(r->frag_lost_ids);
+    r->frag_lost_ids = ids;
+
+    if (conv->frag_incomplete < eng->cfg.frag_min_lost)
+        return;
+    char a[80], b[80];
+    const cl_side *s = &conv->side[0];
+    cl_addr_format(&s->addr, s->port, a, sizeof(a));
+    cl_addr_format(&conv->side[1].addr, conv->side[1].port, b, sizeof(b));
+    GString *sum = g_string_new(NULL);
+    g_string_append_printf(sum, "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s",
+                           conv->frag_incomplete, proto_name(conv->tuple.proto), a, b, conv->frag_ids->str,
+                           conv->frag_incomplete > MAX_IDS_SHOWN ? ", ..." : "");
+    if (conv->frag_frames->len) {
+        g_string_append(sum, "; first fragments in frames ");
+        for (unsigned i = 0; i < conv->frag_frames->len; i++)
+            g_string_append_printf(sum, "%s%u", i ? ", " : "", g_array_index(conv->frag_frames, uint32_t, i));
+    }
+    g_string_append(sum, ")");
+    if (conv->frag_icmp_frame)
+        g_string_append_printf(sum, "; the receiver gave up reassembling them (ICMP time exceeded, frame %u)",
+                               conv->frag_icmp_frame);
+    g_string_append(sum, ": a device on the path drops fragments; avoid fragmentation (set DF and let path-MTU "
+                         "discovery work, or lower the MTU or datagram size) or let fragments through.");
+    uint8_t confidence = 70 + (conv->frag_icmp_frame ? 15 : 0) + (conv->frag_incomplete >= 5 ? 10 : 0);
+    GArray *ev = conv->frag_frames;
+    uint32_t evidence[MAX_IDS_SHOWN + 1];
+    unsigned n = 0;
+    for (unsigned i = 0; i < ev->len && n < MAX_IDS_SHOWN; i++)
+        evidence[n++] = g_array_index(ev, uint32_t, i);
+    if (conv->frag_icmp_frame)
+        evidence[n++] = conv->frag_icmp_frame;
+    cl_finding f = {"fragment-loss", confidence, g_string_free(sum, FALSE), evidence, n,
+                    .has = CL_HAS_FRAG, .frag_incomplete = conv->frag_incomplete, .experts = CL_EXP_FRAGMENT_LOST};
+    if (cl_verdict_offer(conv, &f))
+        cl_verdict_show(eng, conv, res);
+}
+
+static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, const cl_packet *pkt,
+                          cl_result **res)
+{
+    if (dg->declared_lost)
+        return;
+    dg->declared_lost = true;
+    flow_leave(eng, dg);
+    cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
+    declare_lost(eng, conv, dg->id, dg->have_first ? dg->first_frame : 0, icmp_frame, res);
+}
+
+/* A newer datagram of the flow completed: older ones past the grace period are lost. */
+static void flow_check(cl_engine *eng, cl_fragflow *flow, const cl_packet *pkt, cl_result **res)
+{
+    cl_datagram *head;
+    double grace = eng->cfg.frag_grace_ms / 1000.0;
+    while (flow && (head = g_queue_peek_head(&flow->pending)) && head->first_time < flow->newest_completed &&
+           pkt->time - head->first_time >= grace) {
+        bool last = flow->pending.length == 1; /* flow_leave frees the flow with its last datagram */
+        datagram_lost(eng, head, 0, pkt, res);
+        if (last)
+            break;
+    }
+}
+
+void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+{
+    cl_datagram *head;
+    double timeout = eng->cfg.frag_timeout_s;
+    while ((head = g_queue_peek_head(&eng->frag_order)) && pkt->time - head->first_time > timeout) {
+        if (!head->declared_lost)
+            datagram_lost(eng, head, 0, pkt, res);
+        if (pkt->time - head->first_time <= timeout + DECLARED_KEEP_S)
+            break;
+        datagram_remove(eng, head);
+    }
+}
+
+void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+{
+    cl_datagram key;
+    datagram_key(&key, &pkt->ip);
+    cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
+    if (!dg) {
+        if (g_hash_table_size(eng->datagrams) >= eng->cfg.max_fragments) {
+            datagram_remove(eng, g_queue_peek_head(&eng->frag_order));
+            if (!eng->frag_cap_noted) {
+                eng->frag_cap_noted = true;
+                cl_result *r = cl_result_for(eng, res, NULL);
+                r->experts |= CL_EXP_TABLE_FULL;
+                r->note = g_strdup_printf("connlost tracks at most %u fragmented datagrams (preference "
+                                          "connlost.max_fragments): the oldest are forgotten from here on",
+                                          eng->cfg.max_fragments);
+            }
+        }
+        dg = g_new0(cl_datagram, 1);
+        *dg = key;
+        dg->first_frame = pkt->frame;
+        dg->first_time = pkt->time;
+        g_hash_table_insert(eng->datagrams, dg, dg);
+        g_queue_push_tail(&eng->frag_order, dg);
+        dg->age_link = eng->frag_order.tail;
+
+        cl_fragflow fkey;
+        memset(&fkey, 0, sizeof(fkey));
+        fkey.src = dg->src, fkey.dst = dg->dst, fkey.proto = dg->proto;
+        cl_fragflow *flow = g_hash_table_lookup(eng->frag_flows, &fkey);
+        if (!flow) {
+            flow = g_new0(cl_fragflow, 1);
+            *flow = fkey;
+            g_queue_init(&flow->pending);
+            g_hash_table_insert(eng->frag_flows, flow, flow);
+        }
+        dg->flow = flow;
+        g_queue_push_tail(&flow->pending, dg);
+        dg->flow_link = flow->pending.tail;
+    }
+    if (dg->declared_lost)
+        return; /* a straggler after we gave up: the receiver has given up too */
+
+    if (pkt->ip.frag_offset == 0) {
+        dg->have_first = true;
+        dg->first_frame = pkt->frame;
+        dg->sport = pkt->sport;
+        dg->dport = pkt->dport;
+    }
+    if (!pkt->ip.more_fragments) {
+        dg->have_last = true;
+        dg->total = pkt->ip.frag_offset + pkt->ip.payload_len;
+    }
+    dg->received += pkt->ip.payload_len;
+    if (!(dg->have_first && dg->have_last && dg->received >= dg->total))
+        return;
+
+    cl_fragflow *flow = dg->flow;
+    bool others_pending = flow && flow->pending.length > 1; /* else the flow goes with this datagram */
+    if (others_pending && dg->first_time > flow->newest_completed)
+        flow->newest_completed = dg->first_time;
+    datagram_remove(eng, dg);
+    if (others_pending)
+        flow_check(eng, flow, pkt, res);
+}
+
+void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+{
+    cl_datagram key;
+    datagram_key(&key, &pkt->inner);
+    cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
+    if (dg && dg->declared_lost) {
+        cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
+        conv->frag_icmp_frame = pkt->frame;
+        return; /* counted already */
+    }
+    if (dg) {
+        datagram_lost(eng, dg, pkt->frame, pkt, res);
+        return;
+    }
+    /* Seen from the sender's side: every fragment left, yet the receiver timed out. */
+    cl_conv *conv =
+        conv_of(eng, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto, pkt, res);
+    declare_lost(eng, conv, pkt->inner.id, 0, pkt->frame, res);
+}

@@ -1,0 +1,179 @@
+/* Engine internals shared by its source files (not by the glue).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CONNLOST_INTERNAL_H
+#define CONNLOST_INTERNAL_H
+
+#include "engine.h"
+
+/* Sequence-space comparisons (RFC 1982 style). */
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+
+/* Canonical 5-tuple: the lower (address, port) first. */
+typedef struct {
+    cl_addr lo, hi;
+    uint16_t lo_port, hi_port;
+    uint8_t proto;
+} cl_tuple;
+
+/* A data segment sent and not yet acknowledged. */
+typedef struct {
+    uint32_t seq, len;
+    uint32_t ip_len; /* size of its latest transmission */
+    uint32_t sends;  /* transmissions at that size */
+    GArray *frames;  /* their frames, once it is retransmitted (bounded) */
+    uint32_t first_frame;
+    bool df;
+} cl_segment;
+
+/* What one side of a TCP conversation sent, and what the capture saw of it. */
+typedef struct {
+    cl_addr addr;
+    uint16_t port;
+    bool seen;
+    uint16_t mss; /* MSS this side advertised (limits the other side) */
+    bool timestamps;
+
+    bool has_next;
+    uint32_t next_seq; /* end of the highest data seen from this side */
+    bool has_acked;
+    uint32_t acked; /* highest ACK the other side sent for it */
+
+    GQueue segments;      /* cl_segment*, in sequence order */
+    GHashTable *seg_by_seq; /* seq -> cl_segment* */
+
+    uint32_t max_ip_sent, max_ip_sent_frame;
+    uint32_t largest_acked, largest_acked_frame;
+    uint32_t smallest_lost;     /* smallest size sent repeatedly, never acked */
+    uint32_t lost_seq;          /* the segment that showed it */
+    GArray *lost_frames;        /* its transmissions (bounded) */
+    double first_lost_time;
+    bool peer_alive_after_loss; /* the other side sent something after it */
+    uint32_t recovered_frame;   /* a smaller size got through after the loss */
+
+    /* the capture's own view: a gap in what reached the capture point */
+    bool has_contiguous;
+    uint32_t contiguous; /* every byte below was seen or acked */
+    bool gap_open;            /* data was seen above `contiguous` */
+    double progress_time;     /* when `contiguous` last moved */
+    uint32_t progress_frame;
+
+    /* this side's ACKs: duplicate ACK chain */
+    bool has_last_ack;
+    uint32_t last_ack;
+    uint32_t dup_count, dup_first;
+
+    /* ICMP "fragmentation needed"/"packet too big" about this side's packets */
+    uint32_t icmp_mtu, icmp_frame;
+    bool pmtud_working_noted;
+} cl_side;
+
+/* What one analysis found: offered to the conversation's verdict. */
+typedef struct {
+    const char *cause;
+    uint8_t confidence;
+    char *summary; /* taken over */
+    const uint32_t *evidence;
+    unsigned n_evidence;
+    uint32_t has; /* CL_HAS_* numbers below that go with the verdict */
+    uint32_t pmtu, largest_acked, smallest_lost, icmp_frame, frag_incomplete;
+    uint32_t experts; /* CL_EXP_* of the cause */
+} cl_finding;
+
+typedef struct cl_conv cl_conv;
+struct cl_conv {
+    uint32_t id;
+    cl_tuple tuple;
+    bool is_tcp;
+    bool has_stream;
+    uint32_t stream;
+    bool handshake_seen; /* side[0] sent the SYN */
+    cl_side side[2];     /* [0] client (SYN sender, else first sender), [1] server */
+    uint32_t first_frame, last_frame;
+    double last_time;
+    bool ended;
+
+    /* fragments */
+    uint32_t frag_incomplete;
+    GString *frag_ids;     /* datagrams declared lost, for the summary */
+    uint32_t frag_icmp_frame; /* latest ICMP reassembly timeout about them */
+    GArray *frag_frames;   /* their first fragments */
+
+    /* verdict so far */
+    const char *cause;
+    uint8_t confidence;
+    char *summary;
+    GArray *evidence;
+    cl_finding numbers; /* the verdict's numbers and experts (summary and evidence unused) */
+    GList *lru_link; /* in eng->conv_order */
+};
+
+/* Fragmented datagrams from one source to one destination. */
+typedef struct {
+    cl_addr src, dst;
+    uint8_t proto;
+    GQueue pending;          /* cl_datagram*, oldest first */
+    double newest_completed; /* first-fragment time of the newest complete datagram */
+} cl_fragflow;
+
+/* A fragmented datagram; the key is everything before `sport`. */
+typedef struct {
+    cl_addr src, dst;
+    uint8_t proto;
+    uint32_t id;
+    uint16_t sport, dport; /* from the first fragment, 0 if unseen */
+    bool have_first, have_last, declared_lost;
+    uint32_t total;    /* payload length, known once the last fragment is seen */
+    uint32_t received; /* payload bytes seen */
+    uint32_t first_frame;
+    double first_time;
+    cl_fragflow *flow;
+    GList *flow_link; /* in flow->pending while not declared */
+    GList *age_link;  /* in eng->frag_order */
+} cl_datagram;
+
+struct cl_engine {
+    cl_config cfg;
+    uint32_t next_conv_id;
+    GHashTable *conv_by_tuple;  /* cl_tuple* -> cl_conv* (latest for that tuple) */
+    GHashTable *conv_by_stream; /* tcp.stream -> cl_conv* */
+    GQueue conv_order;          /* cl_conv*, oldest first, for eviction */
+    GHashTable *datagrams;      /* datagram key -> cl_datagram* */
+    GQueue frag_order;          /* cl_datagram*, oldest first */
+    GHashTable *frag_flows;     /* cl_fragflow key -> cl_fragflow* */
+    GPtrArray *results;         /* every cl_result handed out */
+    bool conv_cap_noted, frag_cap_noted;
+};
+
+/* engine.c */
+guint cl_hash_bytes(gconstpointer key, size_t len);
+cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv);
+cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
+cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
+                         uint8_t proto, uint32_t frame, double time, cl_result **res);
+void cl_tuple_make(cl_tuple *t, const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb, uint8_t proto);
+int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport);
+uint32_t cl_ip_header_len(uint8_t family);
+
+/* pmtu.c: segment sizes, acknowledgements, duplicate ACKs, ICMP PTB */
+void cl_side_init(cl_side *s);
+void cl_side_clear(cl_side *s);
+void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
+void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt, cl_result **res);
+void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
+
+
+/* frag.c: IP fragments and reassembly timeouts */
+void cl_frag_init(cl_engine *eng);
+void cl_frag_free(cl_engine *eng);
+void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+
+/* verdict.c: one cause per conversation */
+bool cl_verdict_offer(cl_conv *conv, cl_finding *f);
+void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res);
+
+#endif

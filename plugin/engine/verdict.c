@@ -1,0 +1,106 @@
+/* One cause per conversation: findings compete, the deepest explanation wins.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* Deeper explanations first: a client RST after a black-hole stall stays a black hole. */
+static const char *const cause_rank[] = {
+    "pmtud-blackhole", "fragment-loss",   "mapi-session-limit",     "idle-reset",
+    "idle-drop",       "middlebox-reset", "retransmission-timeout", "peer-reset",
+};
+
+static int rank_of(const char *cause)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(cause_rank); i++)
+        if (strcmp(cause_rank[i], cause) == 0)
+            return (int)(G_N_ELEMENTS(cause_rank) - i);
+    return 0;
+}
+
+static gint frame_cmp(gconstpointer a, gconstpointer b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Evidence in frame order, each frame once. */
+static void set_evidence(cl_conv *conv, const cl_finding *f)
+{
+    if (!conv->evidence)
+        conv->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_set_size(conv->evidence, 0);
+    g_array_append_vals(conv->evidence, f->evidence, f->n_evidence);
+    g_array_sort(conv->evidence, frame_cmp);
+    unsigned kept = 0;
+    for (unsigned i = 0; i < conv->evidence->len; i++) {
+        uint32_t frame = g_array_index(conv->evidence, uint32_t, i);
+        if (frame && (!kept || g_array_index(conv->evidence, uint32_t, kept - 1) != frame))
+            g_array_index(conv->evidence, uint32_t, kept++) = frame;
+    }
+    g_array_set_size(conv->evidence, kept);
+}
+
+static void keep_numbers(cl_conv *conv, const cl_finding *f)
+{
+    conv->numbers = *f;
+    conv->numbers.summary = NULL;
+    conv->numbers.evidence = NULL;
+    conv->numbers.n_evidence = 0;
+}
+
+bool cl_verdict_offer(cl_conv *conv, cl_finding *f)
+{
+    bool same = conv->cause && strcmp(f->cause, conv->cause) == 0;
+    if (same && f->confidence == conv->confidence) {
+        /* nothing new to show now; the end of the conversation shows the latest wording */
+        g_free(conv->summary);
+        conv->summary = f->summary;
+        f->summary = NULL;
+        keep_numbers(conv, f);
+        set_evidence(conv, f);
+        return false;
+    }
+    bool better = !conv->cause || rank_of(f->cause) > rank_of(conv->cause) || (same && f->confidence > conv->confidence);
+    if (!better) {
+        g_free(f->summary);
+        return false;
+    }
+    conv->cause = f->cause;
+    conv->confidence = f->confidence;
+    g_free(conv->summary);
+    conv->summary = f->summary;
+    set_evidence(conv, f);
+    f->summary = NULL;
+    keep_numbers(conv, f);
+    return true;
+}
+
+void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
+{
+    cl_result *r = cl_result_for(eng, res, conv);
+    if (r->cause == conv->cause && r->summary && strcmp(r->summary, conv->summary) == 0)
+        return;
+    r->cause = conv->cause;
+    r->confidence = conv->confidence;
+    g_free(r->summary);
+    r->summary = g_strdup(conv->summary);
+    if (!r->evidence)
+        r->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_set_size(r->evidence, 0);
+    g_array_append_vals(r->evidence, conv->evidence->data, conv->evidence->len);
+    const cl_finding *n = &conv->numbers;
+    r->experts |= n->experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
+    r->has |= n->has;
+    if (n->has & CL_HAS_PMTU)
+        r->pmtu = n->pmtu;
+    if (n->has & CL_HAS_LARGEST_ACKED)
+        r->largest_acked = n->largest_acked;
+    if (n->has & CL_HAS_SMALLEST_LOST)
+        r->smallest_lost = n->smallest_lost;
+    if (n->has & CL_HAS_ICMP_FRAME)
+        r->icmp_frame = n->icmp_frame;
+    if (n->has & CL_HAS_FRAG)
+        r->frag_incomplete = n->frag_incomplete;
+}

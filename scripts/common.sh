@@ -1,0 +1,56 @@
+# Shared by ./connlost and tests/run: install what is missing, build, stage.
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+CONNLOST_PACKAGES="tshark wireshark-dev libwireshark-dev cmake gcc make pkg-config libglib2.0-dev python3"
+
+die() { echo "connlost: $*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else die "need root to run: $* (install sudo, or run this as root once)"
+    fi
+}
+
+ensure_deps() {
+    local missing=""
+    for p in $CONNLOST_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "connlost: installing$missing" >&2
+    # tshark asks whether non-root users may capture; answer for it.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | as_root debconf-set-selections
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2 || die "could not install$missing"
+}
+
+# build_plugin DIR [cmake args...]
+build_plugin() {
+    local dir=$1; shift
+    cmake -S "$CONNLOST_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null || die "cmake configure failed"
+    cmake --build "$dir" -j "$(nproc)" >/dev/null || { cmake --build "$dir" 2>&1 | tail -30 >&2; die "build failed"; }
+}
+
+# Wireshark's plugin directory name (X.Y) for the installed tshark.
+ws_version_xy() { tshark --version 2>/dev/null | head -1 | grep -oE '[0-9]+\.[0-9]+' | head -1; }
+
+# stage_plugin SO: a throw-away HOME whose per-user plugin dir holds SO. Root's tshark ignores
+# per-user plugins, so as root the tshark in `run_tshark` runs as nobody.
+stage_plugin() {
+    STAGE_HOME=$(mktemp -d /tmp/connlost-stage.XXXXXX)
+    local dir="$STAGE_HOME/.local/lib/wireshark/plugins/$(ws_version_xy)/epan"
+    mkdir -p "$dir" "$STAGE_HOME/captures"
+    cp "$1" "$dir/"
+    cp "$CONNLOST_ROOT"/captures/*.pcap "$CONNLOST_ROOT"/captures/*.truth "$STAGE_HOME/captures/" 2>/dev/null || true
+    chmod -R a+rX "$STAGE_HOME"
+    if [ "$(id -u)" -eq 0 ]; then chown -R 65534:65534 "$STAGE_HOME"; fi
+}
+
+run_tshark() {
+    if [ "$(id -u)" -eq 0 ]; then
+        HOME="$STAGE_HOME" setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+    else
+        HOME="$STAGE_HOME" tshark "$@"
+    fi
+}

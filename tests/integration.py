@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Run tshark with the built plugin on every capture and check the truth files.
+
+Usage: integration.py TSHARK CAPTURE_DIR
+TSHARK is a command that runs tshark with the plugin loaded. Prints one line per
+check and ends with 'N passed, N failed'.
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+import os
+import subprocess
+import sys
+
+FIELDS = ["frame.number", "tcp.stream", "connlost.conv", "connlost.cause", "connlost.confidence",
+          "connlost.pmtu", "connlost.pmtu.largest_acked", "connlost.pmtu.smallest_lost", "connlost.pmtu.icmp",
+          "connlost.evidence", "connlost.dupack.count", "connlost.dupack.first", "connlost.frag.incomplete",
+          "connlost.frag.lost_ids", "connlost.note", "connlost.summary"]
+PLATEAUS = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68}
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def read_truth(path):
+    truth = {}
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if "=" in line:
+            k, v = line.split("=", 1)
+            truth[k.strip()] = v.strip()
+    return truth
+
+
+def ints(value):
+    return [int(x) for x in value.split(",") if x.strip()] if value else []
+
+
+def run(tshark, capture, two_pass):
+    cmd = tshark + ["-n", "-r", capture, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+                    "-E", "aggregator=,"]
+    if two_pass:
+        cmd.insert(len(tshark), "-2")
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark exit {out.returncode}: {out.stderr.strip()[:400]}")
+    rows = []
+    for line in out.stdout.splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(FIELDS) - len(cols))
+        rows.append(dict(zip(FIELDS, cols)))
+    return rows
+
+
+def verdict_rows(rows):
+    return [r for r in rows if r["connlost.cause"]]
+
+
+def check_capture(tshark, truth_path):
+    name = os.path.basename(truth_path)[:-len(".truth")]
+    capture = truth_path[:-len(".truth")] + ".pcap"
+    t = read_truth(truth_path)
+    try:
+        one = run(tshark, capture, False)
+        two = run(tshark, capture, True)
+    except Exception as e:  # noqa: BLE001 - report and go on with the other captures
+        check(f"{name}: tshark runs", False, str(e))
+        return
+    check(f"{name}: tshark runs", True)
+    frames = int(t.get("frames") or 0)
+    check(f"{name}: frame count", len(one) == frames, f"{len(one)} != {frames}")
+
+    diffs = [r["frame.number"] for r, s in zip(one, two) if r != s]
+    check(f"{name}: single pass and -2 agree on every connlost field", not diffs, f"frames {diffs[:10]}")
+
+    expect = t.get("expect_cause", "none")
+    verdicts = verdict_rows(one)
+    causes = {r["connlost.cause"] for r in verdicts}
+    if expect == "none":
+        check(f"{name}: negative control stays silent", not causes, f"causes {causes} on frames "
+              f"{[r['frame.number'] for r in verdicts][:10]}")
+    else:
+        check(f"{name}: cause is {expect}", causes == {expect}, f"causes {causes}")
+        if not verdicts:
+            return
+        last = verdicts[-1]
+        end = t.get("end_frame")
+        if end:
+            row = one[int(end) - 1]
+            check(f"{name}: end frame {end} carries the verdict", row["connlost.cause"] == expect,
+                  f"frame {end}: {row['connlost.cause']!r}")
+        conf = int(last["connlost.confidence"] or 0)
+        check(f"{name}: confidence in 1..100", 0 < conf <= 100, str(conf))
+        evidence = ints(last["connlost.evidence"])
+        check(f"{name}: evidence frames exist", evidence and all(0 < e <= frames for e in evidence), str(evidence))
+
+    if expect == "pmtud-blackhole":
+        last = verdicts[-1]
+        mtu = int(t.get("link_mtu") or 0)
+        pmtu = int(last["connlost.pmtu"] or 0)
+        largest = int(last["connlost.pmtu.largest_acked"] or 0)
+        smallest = int(last["connlost.pmtu.smallest_lost"] or 0)
+        check(f"{name}: bracket {largest} <= link MTU {mtu} < {smallest}", 0 < largest <= mtu < smallest,
+              f"largest {largest} smallest {smallest}")
+        check(f"{name}: smallest lost is the endpoints' full size 1500", smallest == 1500, str(smallest))
+        if t.get("family") == "4" and mtu in PLATEAUS:
+            check(f"{name}: path MTU estimate {pmtu} == {mtu}", pmtu == mtu, str(pmtu))
+        else:
+            check(f"{name}: path MTU estimate {pmtu} is safe (<= {mtu})", 0 < pmtu <= mtu, str(pmtu))
+        retrans = set(ints(t.get("retrans_frames")))
+        evidence = set(ints(last["connlost.evidence"]))
+        if int(t.get("big_ip_len") or 0) >= 1500:  # the big segments are in this capture
+            hit = evidence & retrans
+            check(f"{name}: evidence names the retransmissions of the lost segment", len(hit) >= 2,
+                  f"evidence {sorted(evidence)} retrans {sorted(retrans)}")
+            check(f"{name}: largest size that got through is below the lost size",
+                  largest < int(t.get("big_ip_len") or 0), f"{largest}")
+        else:  # receiving side: the sizes that arrived
+            check(f"{name}: largest size that arrived ({largest}) is the largest data packet here",
+                  largest == int(t.get("big_ip_len") or 0), f"truth big_ip_len {t.get('big_ip_len')}")
+        dupacks = set(ints(t.get("dupack_frames")))
+        counted = {int(r["frame.number"]) for r in one if r["connlost.dupack.count"]}
+        if len(dupacks) >= 3:
+            # connlost ignores window changes, so it counts at least what Wireshark flags
+            check(f"{name}: every duplicate ACK Wireshark flags is counted ({len(counted)} counted)",
+                  dupacks <= counted, f"not counted {sorted(dupacks - counted)[:10]}")
+            check(f"{name}: a chain of at least 3 duplicate ACKs",
+                  max(int(r["connlost.dupack.count"]) for r in one if r["connlost.dupack.count"]) >= 3)
+        check(f"{name}: no ICMP too-big in a black hole", not any(r["connlost.pmtu.icmp"] for r in one))
+
+    ptb = ints(t.get("icmp_ptb_frames"))
+    if ptb:
+        mtu = int(t.get("icmp_ptb_mtu") or 0)
+        rows = [one[f - 1] for f in ptb]
+        check(f"{name}: every ICMP too-big is tied to the conversation",
+              all(r["connlost.pmtu.icmp"] == r["frame.number"] and int(r["connlost.pmtu"] or 0) == mtu
+                  for r in rows), str([(r["frame.number"], r["connlost.pmtu"]) for r in rows][:5]))
+        working = [r for r in one if "discovery works" in r["connlost.note"]]
+        check(f"{name}: PMTUD-works note after the last ICMP", len(working) == 1 and
+              int(working[0]["frame.number"]) > ptb[0] and int(working[0]["connlost.pmtu"]) == mtu,
+              str([r["frame.number"] for r in working]))
+
+    if expect == "fragment-loss" or t.get("incomplete_ip_ids"):
+        reported = set()
+        for r in one:
+            for x in r["connlost.frag.lost_ids"].split(","):
+                if x:
+                    reported.add(int(x, 16))
+        truth_ids = {int(x, 16) for x in t.get("incomplete_ip_ids", "").split(",") if x}
+        check(f"{name}: lost datagram IDs match the truth ({len(truth_ids)})", reported == truth_ids,
+              f"reported {sorted(map(hex, reported - truth_ids))} missing {sorted(map(hex, truth_ids - reported))}")
+    if expect == "none" and t.get("proto") == "udp":
+        check(f"{name}: no datagram declared lost", not any(r["connlost.frag.lost_ids"] for r in one))
+
+
+def main():
+    tshark = sys.argv[1].split()
+    directory = sys.argv[2]
+    truths = sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".truth"))
+    check("captures present", len(truths) > 0, directory)
+    for path in truths:
+        check_capture(tshark, path)
+    print(f"integration: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+/* Engine unit tests on hand-built packet records (no Wireshark involved).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            passed++;                                                                                                  \
+        else {                                                                                                         \
+            failed++;                                                                                                  \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                            \
+        }                                                                                                              \
+    } while (0)
+
+static cl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    cl_addr x = {.family = 4, .bytes = {a, b, c, d}};
+    return x;
+}
+
+typedef struct {
+    cl_engine *eng;
+    uint32_t frame;
+    double time;
+    cl_addr client, server;
+    uint16_t cport, sport;
+} harness;
+
+static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
+                            bool df, double dt)
+{
+    cl_packet p = {0};
+    h->time += dt;
+    p.frame = ++h->frame;
+    p.time = h->time;
+    p.has_ip = true;
+    p.ip.src = from_client ? h->client : h->server;
+    p.ip.dst = from_client ? h->server : h->client;
+    p.ip.proto = 6;
+    p.ip.ttl = 64;
+    p.ip.df = df;
+    p.ip.total_len = 52 + len;
+    p.has_tcp = true;
+    p.sport = from_client ? h->cport : h->sport;
+    p.dport = from_client ? h->sport : h->cport;
+    p.has_stream = true;
+    p.stream = 0;
+    p.tcp_flags = flags;
+    p.seq = seq;
+    p.ack = ack;
+    p.tcp_len = len;
+    p.window = 64000 + h->frame; /* Linux autotuning: the window moves on every ACK */
+    p.tcp_timestamps = true;
+    if (flags & CL_TCP_SYN)
+        p.mss = 1460;
+    return cl_engine_feed(h->eng, &p);
+}
+
+static void handshake(harness *h, cl_config *cfg)
+{
+    memset(h, 0, sizeof(*h));
+    h->eng = cl_engine_new(cfg);
+    h->client = v4(10, 0, 1, 2);
+    h->server = v4(10, 0, 3, 2);
+    h->cport = 40000;
+    h->sport = 8080;
+    h->time = 1000.0;
+    tcp(h, true, CL_TCP_SYN, 100, 0, 0, true, 0);
+    tcp(h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.001);
+    tcp(h, true, CL_TCP_ACK, 101, 5001, 0, true, 0.001);
+    tcp(h, true, CL_TCP_ACK | CL_TCP_PSH, 101, 5001, 100, true, 0.001);   /* request */
+    tcp(h, false, CL_TCP_ACK | CL_TCP_PSH, 5001, 201, 120, true, 0.001);  /* small header */
+    tcp(h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);                  /* acked */
+}
+
+/* Sender side: a 1500-byte DF segment sent four times, never acked, small ones got through. */
+static void test_blackhole_sender_side(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = NULL, *first = NULL;
+    for (int i = 0; i < 4; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.2 * (1 << i));
+        if (r && r->cause && !first)
+            first = r;
+    }
+    CHECK(first && h.frame == 10 && r == NULL); /* the third transmission (frame 9) was enough, shown once */
+    r = first;
+    CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0);
+    CHECK(r && r->pmtu == 1492);
+    CHECK(r && r->smallest_lost == 1500 && r->largest_acked == 172);
+    CHECK(r && r->evidence && r->evidence->len == 4); /* frames 5 (got through), 7, 8, 9 */
+    r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 1.0); /* client gives up */
+    CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0 && r->confidence >= 80);
+    cl_engine_free(h.eng);
+}
+
+/* DF clear: routers may fragment, so repeated loss of big segments is no black hole. */
+static void test_no_blackhole_without_df(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = NULL;
+    bool any = false;
+    for (int i = 0; i < 5; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, false, 0.2);
+        any |= r && r->cause;
+    }
+    CHECK(!any);
+    cl_engine_free(h.eng);
+}
+
+/* A segment retransmitted and then acknowledged (ordinary loss) is no black hole. */
+static void test_ordinary_loss_silent(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    bool any = false;
+    const cl_result *r;
+    r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.01);
+    any |= r && r->cause;
+    r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.2);
+    any |= r && r->cause;
+    r = tcp(&h, true, CL_TCP_ACK, 201, 6569, 0, true, 0.01);
+    any |= r && r->cause;
+    for (int i = 0; i < 3; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, 6569, 201, 1448, true, 0.2);
+        any |= r && r->cause;
+    }
+    CHECK(!any); /* 1500 bytes got through once, so the size is not the problem */
+    cl_engine_free(h.eng);
+}
+
+/* Duplicate ACKs are counted even when the window changes on every one. */
+static void test_dupack_chain(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.001); /* lost at the receiver, seen here */
+    tcp(&h, false, CL_TCP_ACK, 6569, 201, 300, true, 0.001);
+    const cl_result *r = NULL;
+    uint32_t first = 0;
+    for (int i = 0; i < 4; i++) {
+        r = tcp(&h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);
+        if (i == 0)
+            first = h.frame;
+    }
+    /* the first of these ACKs repeats the ACK of frame 6 */
+    CHECK(r && (r->has & CL_HAS_DUPACK) && r->dupack_count == 4 && r->dupack_first == first);
+    cl_engine_free(h.eng);
+}
+
+static const cl_result *icmp_ptb(harness *h, uint32_t mtu, uint32_t inner_len)
+{
+    cl_packet p = {0};
+    h->time += 0.0001;
+    p.frame = ++h->frame;
+    p.time = h->time;
+    p.has_ip = true;
+    p.ip.src = v4(10, 0, 3, 1);
+    p.ip.dst = h->server;
+    p.ip.proto = 1;
+    p.ip.total_len = 576;
+    p.has_icmp = true;
+    p.icmp_type = 3;
+    p.icmp_code = 4;
+    p.icmp_mtu = mtu;
+    p.has_inner = true;
+    p.inner.src = h->server;
+    p.inner.dst = h->client;
+    p.inner.proto = 6;
+    p.inner.df = true;
+    p.inner.total_len = inner_len;
+    p.inner_sport = h->sport;
+    p.inner_dport = h->cport;
+    return cl_engine_feed(h->eng, &p);
+}
+
+/* PMTUD that works: ICMP arrives, the sender shrinks, no cause. */
+static void test_pmtud_working(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.001);
+    const cl_result *r = icmp_ptb(&h, 1492, 1500);
+    CHECK(r && (r->experts & CL_EXP_PMTUD_ICMP) && r->pmtu == 1492 && r->icmp_frame == h.frame && !r->cause);
+    uint32_t icmp_frame = h.frame;
+    r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1440, true, 0.001);
+    CHECK(r && (r->experts & CL_EXP_PMTUD_WORKING) && r->icmp_frame == icmp_frame && !r->cause);
+    r = tcp(&h, true, CL_TCP_ACK, 201, 6561, 0, true, 0.001);
+    CHECK(!r || !r->cause);
+    r = tcp(&h, false, CL_TCP_FIN | CL_TCP_ACK, 6561, 201, 0, true, 0.001);
+    CHECK(!r || !r->cause);
+    cl_engine_free(h.eng);
+}
+
+static const cl_result *fragment(cl_engine *eng, uint32_t frame, double t, uint32_t id, uint32_t offset, bool more,
+                                 uint32_t len)
+{
+    cl_packet p = {0};
+    p.frame = frame;
+    p.time = t;
+    p.has_ip = true;
+    p.ip.src = v4(10, 0, 1, 2);
+    p.ip.dst = v4(10, 0, 3, 2);
+    p.ip.proto = 17;
+    p.ip.id = id;
+    p.ip.is_fragment = true;
+    p.ip.more_fragments = more;
+    p.ip.frag_offset = offset;
+    p.ip.payload_len = len;
+    p.ip.total_len = len + 20;
+    if (offset == 0) {
+        p.sport = 5000;
+        p.dport = 6000;
+    }
+    if (!more) { /* the reassembling frame carries UDP */
+        p.has_udp = true;
+        p.sport = 5000;
+        p.dport = 6000;
+    }
+    return cl_engine_feed(eng, &p);
+}
+
+/* Datagrams overtaken by complete ones for longer than the grace period are lost; two make the cause. */
+static void test_fragment_loss(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cl_engine *eng = cl_engine_new(&cfg);
+    uint32_t f = 0;
+    double t = 0;
+    const cl_result *last_cause = NULL;
+    for (uint32_t id = 1; id <= 8; id++, t += 0.6) {
+        const cl_result *r = fragment(eng, ++f, t, id, 0, true, 1480);
+        if (id % 3 != 0) /* every third datagram loses its tail */
+            r = fragment(eng, ++f, t + 0.001, id, 1480, false, 1000);
+        if (r && r->cause)
+            last_cause = r;
+    }
+    CHECK(last_cause && strcmp(last_cause->cause, "fragment-loss") == 0 && last_cause->frag_incomplete == 2);
+    CHECK(last_cause && last_cause->summary && strstr(last_cause->summary, "0x0003") &&
+          strstr(last_cause->summary, "0x0006") && !strstr(last_cause->summary, "0x0007"));
+    cl_engine_free(eng);
+
+    /* every datagram completes: silence */
+    eng = cl_engine_new(&cfg);
+    bool any = false;
+    for (uint32_t id = 1; id <= 20; id++) {
+        const cl_result *r = fragment(eng, 2 * id, id, id, 1480, false, 100);
+        any |= r != NULL;
+        r = fragment(eng, 2 * id + 1, id + 0.01, id, 0, true, 1480);
+        any |= r != NULL;
+    }
+    CHECK(!any);
+    cl_engine_free(eng);
+}
+
+/* Bounded tables: many conversations and never-ending fragments stay under the caps. */
+static void test_bounds(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cfg.max_conversations = 50;
+    cfg.max_fragments = 40;
+    cl_engine *eng = cl_engine_new(&cfg);
+    bool noted = false;
+    for (uint32_t i = 0; i < 5000; i++) {
+        cl_packet p = {0};
+        p.frame = i + 1;
+        p.time = i * 0.001;
+        p.has_ip = true;
+        p.ip.src = v4(10, 1, (uint8_t)(i >> 8), (uint8_t)i);
+        p.ip.dst = v4(10, 0, 0, 1);
+        p.ip.proto = 6;
+        p.has_tcp = p.has_stream = true;
+        p.stream = i;
+        p.sport = (uint16_t)(1024 + i);
+        p.dport = 80;
+        p.tcp_flags = CL_TCP_RST;
+        const cl_result *r = cl_engine_feed(eng, &p);
+        noted |= r && (r->experts & CL_EXP_TABLE_FULL);
+        fragment(eng, 100000 + i, i * 0.001, i, 0, true, 1480);
+    }
+    CHECK(noted);
+    cl_engine_free(eng);
+}
+
+/* Malformed records: no addresses, ICMP with nothing quoted, zero lengths. */
+static void test_malformed(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cl_engine *eng = cl_engine_new(&cfg);
+    cl_packet p = {0};
+    CHECK(cl_engine_feed(eng, &p) == NULL);
+    p.has_ip = true;
+    p.has_icmp = true;
+    p.icmp_type = 3;
+    p.icmp_code = 4;
+    CHECK(cl_engine_feed(eng, &p) == NULL);
+    p.has_inner = true;
+    p.inner.proto = 6;
+    CHECK(cl_engine_feed(eng, &p) == NULL); /* quotes no known conversation */
+    memset(&p, 0, sizeof(p));
+    p.has_ip = true;
+    p.ip.is_fragment = true;
+    p.ip.frag_offset = 65528;
+    p.ip.more_fragments = false;
+    cl_engine_feed(eng, &p);
+    cl_engine_free(eng);
+    passed++;
+}
+
+static void test_helpers(void)
+{
+    CHECK(cl_pmtu_plateau(172, 1500) == 1492);
+    CHECK(cl_pmtu_plateau(1492, 1500) == 1492);
+    CHECK(cl_pmtu_plateau(1493, 1500) == 1493);
+    char buf[64];
+    cl_addr a = {.family = 6, .bytes = {0xfd, 0x91, 0, 1, [15] = 2}};
+    cl_addr_format(&a, 8080, buf, sizeof(buf));
+    CHECK(strcmp(buf, "[fd91:1::2]:8080") == 0);
+    cl_addr b = v4(10, 91, 1, 2);
+    cl_addr_format(&b, 0, buf, sizeof(buf));
+    CHECK(strcmp(buf, "10.91.1.2") == 0);
+}
+
+int main(void)
+{
+    test_blackhole_sender_side();
+    test_no_blackhole_without_df();
+    test_ordinary_loss_silent();
+    test_dupack_chain();
+    test_pmtud_working();
+    test_fragment_loss();
+    test_bounds();
+    test_malformed();
+    test_helpers();
+    printf("engine unit checks: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
