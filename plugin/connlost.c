@@ -68,8 +68,7 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
             expert_add_info_format(pinfo, cause, &ei_cause, "%s", r->summary);
         if (r->experts & CL_EXP_LOW_CONFIDENCE)
             expert_add_info_format(pinfo, cause, &ei_low_confidence,
-                                   "Low confidence (%u%%): the capture does not show enough to be sure",
-                                   r->confidence);
+                                   "Low confidence (%u%%): the capture does not show enough to be sure", r->confidence);
     } else if (r->experts & CL_EXP_FRAGMENT_LOST) {
         expert_add_info_format(pinfo, top, &ei_fragment_lost, "IP datagram(s) %s never arrived complete",
                                r->frag_lost_ids);
@@ -177,16 +176,15 @@ static void register_prefs(void)
          "Bound on connlost's conversation table; the least recently active are forgotten beyond it",
          &prefs_cfg.max_conversations},
         {"max_segments", "Most unacknowledged segments tracked per direction",
-         "Bound on the segments kept per direction while waiting for their acknowledgement",
-         &prefs_cfg.max_segments},
+         "Bound on the segments kept per direction while waiting for their acknowledgement", &prefs_cfg.max_segments},
         {"max_fragments", "Most incomplete datagrams tracked",
          "Bound on fragmented datagrams waiting for their remaining fragments", &prefs_cfg.max_fragments},
     };
     cl_config_defaults(&prefs_cfg);
     module_t *module = prefs_register_protocol(proto_connlost, NULL);
     for (size_t i = 0; i < G_N_ELEMENTS(uint_prefs); i++)
-        prefs_register_uint_preference(module, uint_prefs[i].name, uint_prefs[i].title, uint_prefs[i].description,
-                                       10, (cl_pref_uint *)uint_prefs[i].value);
+        prefs_register_uint_preference(module, uint_prefs[i].name, uint_prefs[i].title, uint_prefs[i].description, 10,
+                                       (cl_pref_uint *)uint_prefs[i].value);
 }
 
 void proto_register_connlost(void)
@@ -205,8 +203,7 @@ void proto_register_connlost(void)
          {"Confidence", "connlost.confidence", FT_UINT8, BASE_DEC, NULL, 0x0,
           "How sure connlost is of the cause, 0-100", HFILL}},
         {&hf_evidence,
-         {"Evidence", "connlost.evidence", FT_FRAMENUM, BASE_NONE, NULL, 0x0, "Frames the verdict rests on",
-          HFILL}},
+         {"Evidence", "connlost.evidence", FT_FRAMENUM, BASE_NONE, NULL, 0x0, "Frames the verdict rests on", HFILL}},
         {&hf_conv,
          {"Conversation", "connlost.conv", FT_UINT32, BASE_DEC, NULL, 0x0,
           "connlost's number for the conversation this frame belongs to", HFILL}},
@@ -226,8 +223,7 @@ void proto_register_connlost(void)
           "Frame of the ICMP fragmentation-needed / ICMPv6 packet-too-big about this conversation", HFILL}},
         {&hf_dupack_count,
          {"Duplicate ACKs", "connlost.dupack.count", FT_UINT32, BASE_DEC, NULL, 0x0,
-          "Pure ACKs so far for the same sequence number while data is outstanding (window changes ignored)",
-          HFILL}},
+          "Pure ACKs so far for the same sequence number while data is outstanding (window changes ignored)", HFILL}},
         {&hf_dupack_first,
          {"First duplicate ACK", "connlost.dupack.first", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
           "Frame of the first duplicate ACK of this chain", HFILL}},
@@ -252,10 +248,8 @@ void proto_register_connlost(void)
         {&ei_pmtud_icmp,
          {"connlost.pmtud_icmp", PI_PROTOCOL, PI_CHAT, "ICMP packet too big for a tracked conversation", EXPFILL}},
         {&ei_fragment_lost,
-         {"connlost.fragment_lost", PI_REASSEMBLE, PI_WARN, "IP datagrams whose fragments never all arrived",
-          EXPFILL}},
-        {&ei_dupack_chain,
-         {"connlost.dupack_chain", PI_SEQUENCE, PI_NOTE, "Chain of duplicate ACKs", EXPFILL}},
+         {"connlost.fragment_lost", PI_REASSEMBLE, PI_WARN, "IP datagrams whose fragments never all arrived", EXPFILL}},
+        {&ei_dupack_chain, {"connlost.dupack_chain", PI_SEQUENCE, PI_NOTE, "Chain of duplicate ACKs", EXPFILL}},
         {&ei_low_confidence,
          {"connlost.low_confidence", PI_ASSUMPTION, PI_NOTE, "The verdict rests on thin evidence", EXPFILL}},
         {&ei_table_full,

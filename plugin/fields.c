@@ -9,13 +9,44 @@
 #include <string.h>
 
 typedef enum {
-    F_IP_SRC, F_IP_DST, F_IP_PROTO, F_IP_LEN, F_IP_HDR_LEN, F_IP_TTL, F_IP_ID, F_IP_DF, F_IP_MF, F_IP_FRAG_OFFSET,
-    F_IP6_SRC, F_IP6_DST, F_IP6_NXT, F_IP6_PLEN, F_IP6_HLIM, F_IP6_FRAG_OFFSET, F_IP6_FRAG_MORE, F_IP6_FRAG_IDENT,
+    F_IP_SRC,
+    F_IP_DST,
+    F_IP_PROTO,
+    F_IP_LEN,
+    F_IP_HDR_LEN,
+    F_IP_TTL,
+    F_IP_ID,
+    F_IP_DF,
+    F_IP_MF,
+    F_IP_FRAG_OFFSET,
+    F_IP6_SRC,
+    F_IP6_DST,
+    F_IP6_NXT,
+    F_IP6_PLEN,
+    F_IP6_HLIM,
+    F_IP6_FRAG_OFFSET,
+    F_IP6_FRAG_MORE,
+    F_IP6_FRAG_IDENT,
     F_IP6_FRAG_NXT,
-    F_TCP_SRCPORT, F_TCP_DSTPORT, F_TCP_STREAM, F_TCP_FLAGS, F_TCP_SEQ, F_TCP_ACK, F_TCP_LEN, F_TCP_WINDOW,
-    F_TCP_MSS, F_TCP_TSVAL, F_TCP_SACK_LE,
-    F_UDP_SRCPORT, F_UDP_DSTPORT,
-    F_ICMP_TYPE, F_ICMP_CODE, F_ICMP_MTU, F_ICMP6_TYPE, F_ICMP6_CODE, F_ICMP6_MTU,
+    F_TCP_SRCPORT,
+    F_TCP_DSTPORT,
+    F_TCP_STREAM,
+    F_TCP_FLAGS,
+    F_TCP_SEQ,
+    F_TCP_ACK,
+    F_TCP_LEN,
+    F_TCP_WINDOW,
+    F_TCP_MSS,
+    F_TCP_TSVAL,
+    F_TCP_SACK_LE,
+    F_UDP_SRCPORT,
+    F_UDP_DSTPORT,
+    F_ICMP_TYPE,
+    F_ICMP_CODE,
+    F_ICMP_MTU,
+    F_ICMP6_TYPE,
+    F_ICMP6_CODE,
+    F_ICMP6_MTU,
     F_COUNT
 } field_id;
 
@@ -260,8 +291,7 @@ void cl_fields_extract(proto_tree *tree, packet_info *pinfo, cl_packet *pkt)
         pkt->has_udp = true;
         pkt->sport = (uint16_t)get_u32(tree, F_UDP_SRCPORT, 0);
         pkt->dport = (uint16_t)get_u32(tree, F_UDP_DSTPORT, 0);
-    } else if (!v6 && pkt->ip.is_fragment && pkt->ip.frag_offset == 0 &&
-               (pkt->ip.proto == 6 || pkt->ip.proto == 17)) {
+    } else if (!v6 && pkt->ip.is_fragment && pkt->ip.frag_offset == 0 && (pkt->ip.proto == 6 || pkt->ip.proto == 17)) {
         first_fragment_ports(tree, pkt);
     }
 }

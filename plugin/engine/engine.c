@@ -180,9 +180,10 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_r
             eng->conv_cap_noted = true;
             cl_result *r = cl_result_for(eng, res, NULL);
             r->experts |= CL_EXP_TABLE_FULL;
-            r->note = g_strdup_printf("connlost tracks at most %u conversations (preference connlost.max_conversations):"
-                                      " the least recently active ones are forgotten from here on",
-                                      eng->cfg.max_conversations);
+            r->note =
+                g_strdup_printf("connlost tracks at most %u conversations (preference connlost.max_conversations):"
+                                " the least recently active ones are forgotten from here on",
+                                eng->cfg.max_conversations);
         }
     }
     cl_conv *conv = g_new0(cl_conv, 1);

@@ -71,15 +71,15 @@ typedef struct {
 
 /* Thresholds; every one is a Wireshark preference. */
 typedef struct {
-    unsigned pmtud_min_sends;    /* transmissions of one big segment, unacked, that count as "repeatedly lost" */
-    unsigned pmtud_stall_ms;     /* receiver side: a gap unfilled this long is a stall */
-    unsigned dupack_chain;       /* duplicate ACKs that make a chain worth an expert info */
-    unsigned frag_min_lost;      /* incomplete datagrams before fragment-loss is a cause */
-    unsigned frag_grace_ms;      /* a datagram overtaken by a complete one is lost after this */
-    unsigned frag_timeout_s;     /* a datagram still incomplete after this is lost */
-    unsigned max_conversations;  /* table bound */
-    unsigned max_segments;       /* outstanding segments tracked per direction */
-    unsigned max_fragments;      /* pending datagrams tracked in all */
+    unsigned pmtud_min_sends;   /* transmissions of one big segment, unacked, that count as "repeatedly lost" */
+    unsigned pmtud_stall_ms;    /* receiver side: a gap unfilled this long is a stall */
+    unsigned dupack_chain;      /* duplicate ACKs that make a chain worth an expert info */
+    unsigned frag_min_lost;     /* incomplete datagrams before fragment-loss is a cause */
+    unsigned frag_grace_ms;     /* a datagram overtaken by a complete one is lost after this */
+    unsigned frag_timeout_s;    /* a datagram still incomplete after this is lost */
+    unsigned max_conversations; /* table bound */
+    unsigned max_segments;      /* outstanding segments tracked per direction */
+    unsigned max_fragments;     /* pending datagrams tracked in all */
 } cl_config;
 
 void cl_config_defaults(cl_config *cfg);

@@ -119,7 +119,8 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
     cl_addr_format(&s->addr, s->port, a, sizeof(a));
     cl_addr_format(&conv->side[1].addr, conv->side[1].port, b, sizeof(b));
     GString *sum = g_string_new(NULL);
-    g_string_append_printf(sum, "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s",
+    g_string_append_printf(sum,
+                           "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s",
                            conv->frag_incomplete, proto_name(conv->tuple.proto), a, b, conv->frag_ids->str,
                            conv->frag_incomplete > MAX_IDS_SHOWN ? ", ..." : "");
     if (conv->frag_frames->len) {
@@ -141,14 +142,19 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
         evidence[n++] = g_array_index(ev, uint32_t, i);
     if (conv->frag_icmp_frame)
         evidence[n++] = conv->frag_icmp_frame;
-    cl_finding f = {"fragment-loss", confidence, g_string_free(sum, FALSE), evidence, n,
-                    .has = CL_HAS_FRAG, .frag_incomplete = conv->frag_incomplete, .experts = CL_EXP_FRAGMENT_LOST};
+    cl_finding f = {"fragment-loss",
+                    confidence,
+                    g_string_free(sum, FALSE),
+                    evidence,
+                    n,
+                    .has = CL_HAS_FRAG,
+                    .frag_incomplete = conv->frag_incomplete,
+                    .experts = CL_EXP_FRAGMENT_LOST};
     if (cl_verdict_offer(conv, &f))
         cl_verdict_show(eng, conv, res);
 }
 
-static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, const cl_packet *pkt,
-                          cl_result **res)
+static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, const cl_packet *pkt, cl_result **res)
 {
     if (dg->declared_lost)
         return;
@@ -257,8 +263,13 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
     cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
     if (dg && dg->declared_lost) {
         cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
-        conv->frag_icmp_frame = pkt->frame;
-        return; /* counted already */
+        conv->frag_icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
+        cl_result *r = cl_result_for(eng, res, conv);
+        g_free(r->note);
+        r->note = g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first fragment in frame %u), "
+                                  "already counted as lost",
+                                  dg->id, dg->first_frame);
+        return;
     }
     if (dg) {
         datagram_lost(eng, dg, pkt->frame, pkt, res);

@@ -41,23 +41,23 @@ typedef struct {
     bool has_acked;
     uint32_t acked; /* highest ACK the other side sent for it */
 
-    GQueue segments;      /* cl_segment*, in sequence order */
+    GQueue segments;        /* cl_segment*, in sequence order */
     GHashTable *seg_by_seq; /* seq -> cl_segment* */
 
     uint32_t max_ip_sent, max_ip_sent_frame;
     uint32_t largest_acked, largest_acked_frame;
-    uint32_t smallest_lost;     /* smallest size sent repeatedly, never acked */
-    uint32_t lost_seq;          /* the segment that showed it */
-    GArray *lost_frames;        /* its transmissions (bounded) */
+    uint32_t smallest_lost; /* smallest size sent repeatedly, never acked */
+    uint32_t lost_seq;      /* the segment that showed it */
+    GArray *lost_frames;    /* its transmissions (bounded) */
     double first_lost_time;
     bool peer_alive_after_loss; /* the other side sent something after it */
     uint32_t recovered_frame;   /* a smaller size got through after the loss */
 
     /* the capture's own view: a gap in what reached the capture point */
     bool has_contiguous;
-    uint32_t contiguous; /* every byte below was seen or acked */
-    bool gap_open;            /* data was seen above `contiguous` */
-    double progress_time;     /* when `contiguous` last moved */
+    uint32_t contiguous;  /* every byte below was seen or acked */
+    bool gap_open;        /* data was seen above `contiguous` */
+    double progress_time; /* when `contiguous` last moved */
     uint32_t progress_frame;
 
     /* this side's ACKs: duplicate ACK chain */
@@ -97,9 +97,9 @@ struct cl_conv {
 
     /* fragments */
     uint32_t frag_incomplete;
-    GString *frag_ids;     /* datagrams declared lost, for the summary */
+    GString *frag_ids;        /* datagrams declared lost, for the summary */
     uint32_t frag_icmp_frame; /* latest ICMP reassembly timeout about them */
-    GArray *frag_frames;   /* their first fragments */
+    GArray *frag_frames;      /* their first fragments */
 
     /* verdict so far */
     const char *cause;
@@ -107,7 +107,7 @@ struct cl_conv {
     char *summary;
     GArray *evidence;
     cl_finding numbers; /* the verdict's numbers and experts (summary and evidence unused) */
-    GList *lru_link; /* in eng->conv_order */
+    GList *lru_link;    /* in eng->conv_order */
 };
 
 /* Fragmented datagrams from one source to one destination. */
@@ -163,7 +163,6 @@ void cl_side_clear(cl_side *s);
 void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
-
 
 /* frag.c: IP fragments and reassembly timeouts */
 void cl_frag_init(cl_engine *eng);

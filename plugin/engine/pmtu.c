@@ -37,7 +37,8 @@ void cl_side_clear(cl_side *s)
 /* RFC 1191 plateaus: the largest one in [above, below); `above` if none fits. */
 uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below)
 {
-    static const uint32_t plateaus[] = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68};
+    static const uint32_t plateaus[] = {65535, 32000, 17914, 8166, 4352, 2002, 1500,
+                                        1492,  1280,  1006,  576,  508,  296,  68};
     for (size_t i = 0; i < G_N_ELEMENTS(plateaus); i++)
         if (plateaus[i] < below && plateaus[i] >= above)
             return plateaus[i];
@@ -54,10 +55,7 @@ static const char *ptb_name(const cl_side *s)
     return s->addr.family == 6 ? "ICMPv6 Packet Too Big" : "ICMP fragmentation needed";
 }
 
-static const char *ptb_filter(const cl_side *s)
-{
-    return s->addr.family == 6 ? "ICMPv6 type 2" : "ICMP type 3 code 4";
-}
+static const char *ptb_filter(const cl_side *s) { return s->addr.family == 6 ? "ICMPv6 type 2" : "ICMP type 3 code 4"; }
 
 static void append_frames(GString *str, const GArray *frames)
 {
@@ -68,8 +66,9 @@ static void append_frames(GString *str, const GArray *frames)
 static void remedy(GString *str, const cl_side *s, uint32_t pmtu)
 {
     uint32_t mss = pmtu - cl_ip_header_len(s->addr.family) - 20;
-    g_string_append_printf(str, ": clamp the TCP MSS to %u or set the MTU to %u on the path, and let %s through to the sender",
-                           mss, pmtu, ptb_filter(s));
+    g_string_append_printf(
+        str, ": clamp the TCP MSS to %u or set the MTU to %u on the path, and let %s through to the sender", mss, pmtu,
+        ptb_filter(s));
 }
 
 /* The ICMP MTU when there is one; else for IPv4 the RFC 1191 plateau in the
@@ -133,9 +132,16 @@ static void sender_side_verdict(cl_engine *eng, cl_conv *conv, int sender, cl_re
         g_array_append_val(ev, s->largest_acked_frame);
     if (s->icmp_frame)
         g_array_append_val(ev, s->icmp_frame);
-    cl_finding f = {"pmtud-blackhole", confidence, g_string_free(sum, FALSE), (uint32_t *)(void *)ev->data, ev->len,
-                    .pmtu = pmtu, .largest_acked = s->largest_acked, .smallest_lost = s->smallest_lost,
-                    .icmp_frame = s->icmp_frame, .experts = CL_EXP_PMTUD_BLACKHOLE};
+    cl_finding f = {"pmtud-blackhole",
+                    confidence,
+                    g_string_free(sum, FALSE),
+                    (uint32_t *)(void *)ev->data,
+                    ev->len,
+                    .pmtu = pmtu,
+                    .largest_acked = s->largest_acked,
+                    .smallest_lost = s->smallest_lost,
+                    .icmp_frame = s->icmp_frame,
+                    .experts = CL_EXP_PMTUD_BLACKHOLE};
     f.has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (s->largest_acked ? CL_HAS_LARGEST_ACKED : 0) |
             (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0);
     if (cl_verdict_offer(conv, &f))
@@ -145,8 +151,8 @@ static void sender_side_verdict(cl_engine *eng, cl_conv *conv, int sender, cl_re
 
 /* The capture is on the receiving side: the big segments never showed up here,
  * but the gap they left in the sequence space did. */
-static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uint32_t known_end,
-                                  const cl_packet *pkt, cl_result **res)
+static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uint32_t known_end, const cl_packet *pkt,
+                                  cl_result **res)
 {
     cl_side *s = &conv->side[sender], *rcv = &conv->side[!sender];
     if (!s->has_contiguous || !rcv->mss || !SEQ_GT(known_end, s->contiguous) || s->smallest_lost)
@@ -189,9 +195,16 @@ static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uin
     if (chain)
         ev[n++] = rcv->dup_first;
     ev[n++] = pkt->frame;
-    cl_finding f = {"pmtud-blackhole", confidence, g_string_free(sum, FALSE), ev, n,
-                    .pmtu = pmtu, .largest_acked = s->max_ip_sent, .smallest_lost = full_ip,
-                    .icmp_frame = s->icmp_frame, .experts = CL_EXP_PMTUD_BLACKHOLE};
+    cl_finding f = {"pmtud-blackhole",
+                    confidence,
+                    g_string_free(sum, FALSE),
+                    ev,
+                    n,
+                    .pmtu = pmtu,
+                    .largest_acked = s->max_ip_sent,
+                    .smallest_lost = full_ip,
+                    .icmp_frame = s->icmp_frame,
+                    .experts = CL_EXP_PMTUD_BLACKHOLE};
     f.has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (s->max_ip_sent ? CL_HAS_LARGEST_ACKED : 0) |
             (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0);
     if (cl_verdict_offer(conv, &f))
@@ -299,7 +312,12 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
             s->seg_by_seq = g_hash_table_new(g_direct_hash, g_direct_equal);
         if (s->segments.length < eng->cfg.max_segments) {
             cl_segment *seg = g_new(cl_segment, 1);
-            *seg = (cl_segment){.seq = seq, .len = pkt->tcp_len, .ip_len = ip_len, .sends = 1, .first_frame = pkt->frame, .df = pkt->ip.df};
+            *seg = (cl_segment){.seq = seq,
+                                .len = pkt->tcp_len,
+                                .ip_len = ip_len,
+                                .sends = 1,
+                                .first_frame = pkt->frame,
+                                .df = pkt->ip.df};
             g_queue_push_tail(&s->segments, seg);
             g_hash_table_replace(s->seg_by_seq, GUINT_TO_POINTER(seq), seg);
         }

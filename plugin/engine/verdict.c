@@ -53,7 +53,11 @@ static void keep_numbers(cl_conv *conv, const cl_finding *f)
 bool cl_verdict_offer(cl_conv *conv, cl_finding *f)
 {
     bool same = conv->cause && strcmp(f->cause, conv->cause) == 0;
-    if (same && f->confidence == conv->confidence) {
+    const cl_finding *n = &conv->numbers;
+    bool numbers_moved = f->has != n->has || f->pmtu != n->pmtu || f->largest_acked != n->largest_acked ||
+                         f->smallest_lost != n->smallest_lost || f->icmp_frame != n->icmp_frame ||
+                         f->frag_incomplete != n->frag_incomplete;
+    if (same && f->confidence == conv->confidence && !numbers_moved) {
         /* nothing new to show now; the end of the conversation shows the latest wording */
         g_free(conv->summary);
         conv->summary = f->summary;
@@ -62,7 +66,9 @@ bool cl_verdict_offer(cl_conv *conv, cl_finding *f)
         set_evidence(conv, f);
         return false;
     }
-    bool better = !conv->cause || rank_of(f->cause) > rank_of(conv->cause) || (same && f->confidence > conv->confidence);
+    /* a deeper cause, more confidence, or the same verdict with new numbers (shown again) */
+    bool better =
+        !conv->cause || rank_of(f->cause) > rank_of(conv->cause) || (same && f->confidence >= conv->confidence);
     if (!better) {
         g_free(f->summary);
         return false;

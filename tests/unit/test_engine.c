@@ -74,9 +74,9 @@ static void handshake(harness *h, cl_config *cfg)
     tcp(h, true, CL_TCP_SYN, 100, 0, 0, true, 0);
     tcp(h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.001);
     tcp(h, true, CL_TCP_ACK, 101, 5001, 0, true, 0.001);
-    tcp(h, true, CL_TCP_ACK | CL_TCP_PSH, 101, 5001, 100, true, 0.001);   /* request */
-    tcp(h, false, CL_TCP_ACK | CL_TCP_PSH, 5001, 201, 120, true, 0.001);  /* small header */
-    tcp(h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);                  /* acked */
+    tcp(h, true, CL_TCP_ACK | CL_TCP_PSH, 101, 5001, 100, true, 0.001);  /* request */
+    tcp(h, false, CL_TCP_ACK | CL_TCP_PSH, 5001, 201, 120, true, 0.001); /* small header */
+    tcp(h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);                 /* acked */
 }
 
 /* Sender side: a 1500-byte DF segment sent four times, never acked, small ones got through. */
@@ -97,7 +97,7 @@ static void test_blackhole_sender_side(void)
     CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0);
     CHECK(r && r->pmtu == 1492);
     CHECK(r && r->smallest_lost == 1500 && r->largest_acked == 172);
-    CHECK(r && r->evidence && r->evidence->len == 4); /* frames 5 (got through), 7, 8, 9 */
+    CHECK(r && r->evidence && r->evidence->len == 4);                    /* frames 5 (got through), 7, 8, 9 */
     r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 1.0); /* client gives up */
     CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0 && r->confidence >= 80);
     cl_engine_free(h.eng);

@@ -1,0 +1,113 @@
+#!/bin/bash
+# facts.sh CAPTURE            -> the "facts" lines of a truth file
+# facts.sh --endpoints CAPTURE -> client=/server= lines
+# Measured with plain tshark (no plugin).  Every list is ascending, empty
+# when nothing matches.  ICMP error frames are never counted as data.
+set -eu
+mode=facts
+if [ "${1:-}" = "--endpoints" ]; then mode=endpoints; shift; fi
+F=${1:?usage: facts.sh [--endpoints] CAPTURE}
+[ -r "$F" ] || { echo "facts.sh: cannot read $F" >&2; exit 2; }
+export LC_ALL=C
+
+ts() { tshark -n -r "$F" "$@" 2>/dev/null; }
+# frame numbers matching a display filter, comma list
+frames() { ts -Y "$1" -T fields -e frame.number | paste -sd, -; }
+NOERR='!icmp && !icmpv6'
+
+first_syn=$(ts -Y "tcp.flags.syn==1 && tcp.flags.ack==0 && $NOERR" -T fields -E occurrence=f \
+            -e tcp.stream -e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst -e tcp.dstport | head -n 1)
+
+if [ "$mode" = endpoints ]; then
+    if [ -n "$first_syn" ]; then
+        echo "$first_syn" | awk -F'\t' '{
+            if ($2 != "") { c = $2; s = $5 } else { c = "[" $3 "]"; s = "[" $6 "]" }
+            print "client=" c ":" $4; print "server=" s ":" $7 }'
+    else
+        ts -Y "udp && $NOERR" -T fields -E occurrence=f -e ip.src -e ipv6.src -e udp.srcport \
+           -e ip.dst -e ipv6.dst -e udp.dstport | head -n 1 | awk -F'\t' '{
+            if ($1 != "") { c = $1; s = $4 } else { c = "[" $2 "]"; s = "[" $5 "]" }
+            print "client=" c ":" $3; print "server=" s ":" $6 }'
+    fi
+    exit 0
+fi
+
+# --- conversation under test
+stream=""
+if [ -n "$first_syn" ]; then
+    stream=$(echo "$first_syn" | cut -f1)
+else
+    stream=$(ts -Y "tcp && $NOERR" -T fields -e tcp.stream | head -n 1)
+fi
+echo "tcp_stream=$stream"
+
+# --- end of conversation: first RST, else last FIN
+end_frame="" end_kind=none
+if [ -n "$stream" ]; then
+    end_frame=$(ts -Y "tcp.stream==$stream && tcp.flags.reset==1 && $NOERR" -T fields -e frame.number | head -n 1)
+    if [ -n "$end_frame" ]; then
+        end_kind=rst
+    else
+        end_frame=$(ts -Y "tcp.stream==$stream && tcp.flags.fin==1 && $NOERR" -T fields -e frame.number | tail -n 1)
+        [ -n "$end_frame" ] && end_kind=fin
+    fi
+fi
+echo "end_frame=$end_frame"
+echo "end_kind=$end_kind"
+
+# --- ICMP packet too big / frag needed
+echo "icmp_ptb_frames=$(frames '(icmp.type==3 && icmp.code==4) || icmpv6.type==2')"
+echo "icmp_ptb_mtu=$(ts -Y '(icmp.type==3 && icmp.code==4) || icmpv6.type==2' -T fields -E occurrence=f \
+      -e icmp.mtu -e icmpv6.mtu | head -n 1 | tr -d '\t')"
+
+# --- largest IP packet carrying the data sender's data (TCP segment with
+#     payload, UDP datagram, or any IP fragment of either), wire size
+ts -Y "$NOERR && (tcp || udp || ip.flags.mf==1 || ip.frag_offset>0 || ipv6.fraghdr)" -T fields -E occurrence=f \
+   -e ip.src -e ipv6.src -e tcp.stream -e tcp.len -e udp.length -e ip.len -e ipv6.plen -e ip.flags.mf -e ip.frag_offset \
+   -e ipv6.fraghdr.offset \
+ | awk -F'\t' -v st="$stream" '
+    { src = ($1 != "") ? $1 : $2
+      len = ($6 != "") ? $6 + 0 : (($7 != "") ? $7 + 40 : 0)
+      isfrag = ($8 == "1" || $8 == "True" || ($9 != "" && $9 + 0 > 0) || $10 != "")
+      if (st != "") { if ($3 == st && $4 + 0 > 0) { bytes[src] += $4; dat = 1 } else dat = 0 }
+      else { if ($5 != "") { if (first == "") first = src; bytes[src] += $5 }; dat = ($5 != "") }
+      if (dat || isfrag) if (len > max[src]) max[src] = len
+    }
+    END { best = ""; for (s in bytes) if (best == "" || bytes[s] > bytes[best]) best = s
+          if (st == "" && first != "") best = first
+          print "big_ip_len=" ((best != "" && max[best] > 0) ? max[best] : "") }'
+
+# --- TCP analysis flags in the conversation under test
+if [ -n "$stream" ]; then
+    echo "retrans_frames=$(frames "tcp.stream==$stream && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission) && $NOERR")"
+    echo "dupack_frames=$(frames "tcp.stream==$stream && tcp.analysis.duplicate_ack && $NOERR")"
+else
+    echo "retrans_frames="
+    echo "dupack_frames="
+fi
+
+# --- fragments (outer header only: ICMP errors quote fragment headers too)
+ts -Y "$NOERR && (ip.flags.mf==1 || ipv6.fraghdr)" -T fields -E occurrence=f \
+   -e frame.number -e ip.flags.mf -e ip.frag_offset -e ipv6.fraghdr.more -e ipv6.fraghdr.offset \
+ | awk -F'\t' '(($2 == "1" || $2 == "True") && $3 + 0 == 0) || (($4 == "1" || $4 == "True") && $5 + 0 == 0) { print $1 }' \
+ | paste -sd, - | sed 's/^/frag_first_frames=/'
+
+# datagrams with fragments that tshark (two-pass) never reassembled
+tshark -n -2 -r "$F" -Y "$NOERR && (ip.flags.mf==1 || ip.frag_offset>0 || ipv6.fraghdr)" -T fields -E occurrence=f \
+   -e ip.src -e ip.dst -e ip.id -e ip.reassembled_in -e ip.fragment.count \
+   -e ipv6.src -e ipv6.dst -e ipv6.fraghdr.ident -e ipv6.reassembled.in -e ipv6.fragment.count 2>/dev/null \
+ | awk -F'\t' '
+    { if ($3 != "") { k = $1 "|" $2 "|" $3; id = $3; ok = ($4 != "" || $5 != "") }
+      else if ($8 != "") { k = $6 "|" $7 "|" $8; id = $8; ok = ($9 != "" || $10 != "") }
+      else next
+      ids[k] = id; if (ok) done[k] = 1 }
+    function hex(v,   i, n, c) { n = 0; v = tolower(substr(v, 3))
+                                  for (i = 1; i <= length(v); i++) { c = index("0123456789abcdef", substr(v, i, 1)) - 1; n = n * 16 + c }
+                                  return n }
+    END { for (k in ids) if (!(k in done)) { v = ids[k]; n = (v ~ /^0x/) ? hex(v) : v + 0
+                                           w = (v ~ /^0x/ && length(v) > 6) ? 8 : 4
+                                           if (w == 8) printf "%d 0x%08x\n", n, n; else printf "%d 0x%04x\n", n, n } }' \
+ | sort -n -u | awk '{ print $2 }' | paste -sd, - | sed 's/^/incomplete_ip_ids=/'
+
+echo "icmp_reasm_frames=$(frames '(icmp.type==11 && icmp.code==1) || (icmpv6.type==3 && icmpv6.code==1)')"
+echo "frames=$(ts -T fields -e frame.number | tail -n 1)"
