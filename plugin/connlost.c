@@ -90,9 +90,13 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
                                    "%u duplicate ACKs for the same sequence number since frame %u", r->dupack_count,
                                    r->dupack_first);
     }
-    if (r->has & CL_HAS_FRAG) {
+    if (r->has & CL_HAS_FRAG)
         GEN(proto_tree_add_uint(t, hf_frag_incomplete, tvb, 0, 0, r->frag_incomplete));
-        GEN(proto_tree_add_string(t, hf_frag_lost_ids, tvb, 0, 0, r->frag_lost_ids));
+    if (r->frag_lost_ids) {
+        pi = proto_tree_add_string(t, hf_frag_lost_ids, tvb, 0, 0, r->frag_lost_ids);
+        GEN(pi);
+        if (r->frag_lost_here > CL_MAX_IDS_SHOWN)
+            proto_item_append_text(pi, " and %u more", r->frag_lost_here - CL_MAX_IDS_SHOWN);
     }
     if (r->note) {
         pi = proto_tree_add_string(t, hf_note, tvb, 0, 0, r->note);

@@ -25,6 +25,11 @@ ensure_deps() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2 || die "could not install$missing"
 }
 
+# Root and each user get their own build directory (a root-owned one is not writable for users).
+build_dir() {
+    if [ "$(id -u)" -eq 0 ]; then echo "$CONNLOST_ROOT/build"; else echo "$CONNLOST_ROOT/build-$(id -un)"; fi
+}
+
 # build_plugin DIR [cmake args...]
 build_plugin() {
     local dir=$1; shift
@@ -35,11 +40,12 @@ build_plugin() {
 # Wireshark's plugin directory name (X.Y) for the installed tshark.
 ws_version_xy() { tshark --version 2>/dev/null | head -1 | grep -oE '[0-9]+\.[0-9]+' | head -1; }
 
-# stage_plugin SO: a throw-away HOME whose per-user plugin dir holds SO. Root's tshark ignores
-# per-user plugins, so as root the tshark in `run_tshark` runs as nobody.
+# stage_plugin SO: a throw-away plugin directory holding only SO, used instead of Wireshark's
+# own (WIRESHARK_PLUGIN_DIR), so a connlost.so installed system-wide cannot shadow the one under
+# test, and a throw-away HOME. tshark honours neither as root, so as root it runs as nobody.
 stage_plugin() {
     STAGE_HOME=$(mktemp -d /tmp/connlost-stage.XXXXXX)
-    local dir="$STAGE_HOME/.local/lib/wireshark/plugins/$(ws_version_xy)/epan"
+    local dir="$STAGE_HOME/plugins/$(ws_version_xy)/epan"
     mkdir -p "$dir" "$STAGE_HOME/captures"
     cp "$1" "$dir/"
     cp "$CONNLOST_ROOT"/captures/*.pcap "$CONNLOST_ROOT"/captures/*.truth "$STAGE_HOME/captures/" 2>/dev/null || true
@@ -47,10 +53,17 @@ stage_plugin() {
     if [ "$(id -u)" -eq 0 ]; then chown -R 65534:65534 "$STAGE_HOME"; fi
 }
 
-run_tshark() {
+# write_tshark_wrapper PATH: a tshark that loads the staged plugin.
+write_tshark_wrapper() {
+    local env="HOME=$STAGE_HOME WIRESHARK_PLUGIN_DIR=$STAGE_HOME/plugins"
     if [ "$(id -u)" -eq 0 ]; then
-        HOME="$STAGE_HOME" setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+        printf '#!/bin/sh
+%s exec setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+' "$env" >"$1"
     else
-        HOME="$STAGE_HOME" tshark "$@"
+        printf '#!/bin/sh
+%s exec tshark "$@"
+' "$env" >"$1"
     fi
+    chmod 755 "$1"
 }

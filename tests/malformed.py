@@ -127,7 +127,7 @@ def main():
         with open(out, "wb") as f:
             f.write(raw[:len(raw) * 2 // 3])
         paths.append(out)
-    os.system(f"chmod -R a+rX {work}")
+    subprocess.run(["chmod", "-R", "a+rX", work], check=True)
     for path in paths:
         for two in (False, True):
             code, bad, _ = run(tshark, path, two)

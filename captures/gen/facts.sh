@@ -92,7 +92,10 @@ ts -Y "$NOERR && (ip.flags.mf==1 || ipv6.fraghdr)" -T fields -E occurrence=f \
  | awk -F'\t' '(($2 == "1" || $2 == "True") && $3 + 0 == 0) || (($4 == "1" || $4 == "True") && $5 + 0 == 0) { print $1 }' \
  | paste -sd, - | sed 's/^/frag_first_frames=/'
 
-# datagrams with fragments that tshark (two-pass) never reassembled
+# datagrams with fragments that tshark (two-pass) never reassembled, keyed by
+# src|dst|id; IPv4 ip.id and IPv6 ipv6.fraghdr.ident (32 bit) both printed
+# 0x%04x (at least 4 lowercase hex digits, no further padding); sort key
+# printed with %.0f, since mawk clamps %d to 2^31-1
 tshark -n -2 -r "$F" -Y "$NOERR && (ip.flags.mf==1 || ip.frag_offset>0 || ipv6.fraghdr)" -T fields -E occurrence=f \
    -e ip.src -e ip.dst -e ip.id -e ip.reassembled_in -e ip.fragment.count \
    -e ipv6.src -e ipv6.dst -e ipv6.fraghdr.ident -e ipv6.reassembled.in -e ipv6.fragment.count 2>/dev/null \
@@ -105,8 +108,7 @@ tshark -n -2 -r "$F" -Y "$NOERR && (ip.flags.mf==1 || ip.frag_offset>0 || ipv6.f
                                   for (i = 1; i <= length(v); i++) { c = index("0123456789abcdef", substr(v, i, 1)) - 1; n = n * 16 + c }
                                   return n }
     END { for (k in ids) if (!(k in done)) { v = ids[k]; n = (v ~ /^0x/) ? hex(v) : v + 0
-                                           w = (v ~ /^0x/ && length(v) > 6) ? 8 : 4
-                                           if (w == 8) printf "%d 0x%08x\n", n, n; else printf "%d 0x%04x\n", n, n } }' \
+                                           printf "%.0f 0x%04x\n", n, n } }' \
  | sort -n -u | awk '{ print $2 }' | paste -sd, - | sed 's/^/incomplete_ip_ids=/'
 
 echo "icmp_reasm_frames=$(frames '(icmp.type==11 && icmp.code==1) || (icmpv6.type==3 && icmpv6.code==1)')"

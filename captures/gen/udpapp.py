@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""connlost test UDP application (IPv4, DF clear => IP fragmentation).
+"""connlost test UDP application (IPv4: DF clear => IP fragmentation;
+IPv6 when the address contains ':': the sending kernel fragments to the path MTU).
 
 send: udpapp.py send DST PORT COUNT SIZE INTERVAL SPORT
 recv: udpapp.py recv BIND PORT COUNT IDLE
@@ -11,9 +12,13 @@ IP_PMTUDISC_DONT = getattr(socket, "IP_PMTUDISC_DONT", 0)
 
 
 def send(dst, port, count, size, interval, sport):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
-    s.bind(("0.0.0.0", sport))
+    if ":" in dst:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::", sport))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+        s.bind(("0.0.0.0", sport))
     for i in range(count):
         s.sendto((b"%04d:" % i).ljust(size, b"u"), (dst, port))
         time.sleep(interval)
@@ -22,7 +27,7 @@ def send(dst, port, count, size, interval, sport):
 
 
 def recv(bind, port, count, idle):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((bind, port))
     s.settimeout(idle)
     got = 0

@@ -102,6 +102,17 @@ cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv)
     return *res;
 }
 
+void cl_result_note(cl_result *r, char *note)
+{
+    if (r->note) {
+        char *both = g_strdup_printf("%s; %s", r->note, note);
+        g_free(r->note);
+        g_free(note);
+        note = both;
+    }
+    r->note = note;
+}
+
 static void result_free(gpointer p)
 {
     cl_result *r = p;
@@ -131,6 +142,13 @@ cl_engine *cl_engine_new(const cl_config *cfg)
 {
     cl_engine *eng = g_new0(cl_engine, 1);
     eng->cfg = *cfg;
+    /* preferences can say anything: keep the bounds and thresholds meaningful */
+    eng->cfg.pmtud_min_sends = MAX(eng->cfg.pmtud_min_sends, 2);
+    eng->cfg.dupack_chain = MAX(eng->cfg.dupack_chain, 1);
+    eng->cfg.frag_min_lost = MAX(eng->cfg.frag_min_lost, 1);
+    eng->cfg.max_conversations = MAX(eng->cfg.max_conversations, 1);
+    eng->cfg.max_segments = MAX(eng->cfg.max_segments, 1);
+    eng->cfg.max_fragments = MAX(eng->cfg.max_fragments, 1);
     eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
     eng->conv_by_stream = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_queue_init(&eng->conv_order);

@@ -118,8 +118,12 @@ typedef struct {
     uint32_t pmtu, largest_acked, smallest_lost, icmp_frame;
     uint32_t dupack_count, dupack_first;
     uint32_t frag_incomplete; /* incomplete datagrams in this conversation so far */
-    char *frag_lost_ids;      /* IP IDs declared lost on this frame */
+    char *frag_lost_ids;      /* IP IDs declared lost on this frame (the first few) */
+    uint32_t frag_lost_here;  /* how many were declared lost on this frame */
 } cl_result;
+
+/* Lists of IP IDs and frames in results and summaries stop after this many. */
+#define CL_MAX_IDS_SHOWN 32
 
 typedef struct cl_engine cl_engine;
 

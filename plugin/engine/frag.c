@@ -13,8 +13,8 @@
 
 #define DATAGRAM_KEY_LEN offsetof(cl_datagram, sport)
 #define FLOW_KEY_LEN offsetof(cl_fragflow, pending)
-#define MAX_IDS_SHOWN 32
-#define DECLARED_KEEP_S 65.0 /* keep lost datagrams this long past the timeout, so a late ICMP is not counted twice */
+#define MAX_FRAGMENTS_PER_DATAGRAM 64 /* offsets remembered for duplicate detection */
+#define DECLARED_KEEP_S 65.0          /* keep lost datagrams this long, so a late ICMP is not counted twice */
 
 static guint datagram_hash(gconstpointer k) { return cl_hash_bytes(k, DATAGRAM_KEY_LEN); }
 static gboolean datagram_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, DATAGRAM_KEY_LEN) == 0; }
@@ -28,16 +28,26 @@ static void flow_free(gpointer p)
     g_free(flow);
 }
 
+static void datagram_free(gpointer p)
+{
+    cl_datagram *dg = p;
+    if (dg->offsets)
+        g_array_free(dg->offsets, TRUE);
+    g_free(dg);
+}
+
 void cl_frag_init(cl_engine *eng)
 {
-    eng->datagrams = g_hash_table_new_full(datagram_hash, datagram_equal, NULL, g_free);
+    eng->datagrams = g_hash_table_new_full(datagram_hash, datagram_equal, NULL, datagram_free);
     eng->frag_flows = g_hash_table_new_full(flow_hash, flow_equal, NULL, flow_free);
     g_queue_init(&eng->frag_order);
+    g_queue_init(&eng->frag_declared);
 }
 
 void cl_frag_free(cl_engine *eng)
 {
     g_queue_clear(&eng->frag_order);
+    g_queue_clear(&eng->frag_declared);
     g_hash_table_destroy(eng->datagrams);
     g_hash_table_destroy(eng->frag_flows);
 }
@@ -66,7 +76,7 @@ static void flow_leave(cl_engine *eng, cl_datagram *dg)
 static void datagram_remove(cl_engine *eng, cl_datagram *dg)
 {
     flow_leave(eng, dg);
-    g_queue_delete_link(&eng->frag_order, dg->age_link);
+    g_queue_delete_link(dg->declared_lost ? &eng->frag_declared : &eng->frag_order, dg->age_link);
     g_hash_table_remove(eng->datagrams, dg);
 }
 
@@ -97,9 +107,9 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
         conv->frag_ids = g_string_new(NULL);
         conv->frag_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     }
-    if (conv->frag_incomplete <= MAX_IDS_SHOWN)
+    if (conv->frag_incomplete <= CL_MAX_IDS_SHOWN)
         g_string_append_printf(conv->frag_ids, "%s0x%04x", conv->frag_ids->len ? ", " : "", id);
-    if (first_frame && conv->frag_frames->len < MAX_IDS_SHOWN)
+    if (first_frame && conv->frag_frames->len < CL_MAX_IDS_SHOWN)
         g_array_append_val(conv->frag_frames, first_frame);
     if (icmp_frame)
         conv->frag_icmp_frame = icmp_frame;
@@ -108,9 +118,12 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
     r->has |= CL_HAS_FRAG;
     r->experts |= CL_EXP_FRAGMENT_LOST;
     r->frag_incomplete = conv->frag_incomplete;
-    char *ids = r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);
-    g_free(r->frag_lost_ids);
-    r->frag_lost_ids = ids;
+    if (r->frag_lost_here++ < CL_MAX_IDS_SHOWN) {
+        char *ids =
+            r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);
+        g_free(r->frag_lost_ids);
+        r->frag_lost_ids = ids;
+    }
 
     if (conv->frag_incomplete < eng->cfg.frag_min_lost)
         return;
@@ -122,7 +135,7 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
     g_string_append_printf(sum,
                            "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s",
                            conv->frag_incomplete, proto_name(conv->tuple.proto), a, b, conv->frag_ids->str,
-                           conv->frag_incomplete > MAX_IDS_SHOWN ? ", ..." : "");
+                           conv->frag_incomplete > CL_MAX_IDS_SHOWN ? ", ..." : "");
     if (conv->frag_frames->len) {
         g_string_append(sum, "; first fragments in frames ");
         for (unsigned i = 0; i < conv->frag_frames->len; i++)
@@ -136,9 +149,9 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
                          "discovery work, or lower the MTU or datagram size) or let fragments through.");
     uint8_t confidence = 70 + (conv->frag_icmp_frame ? 15 : 0) + (conv->frag_incomplete >= 5 ? 10 : 0);
     GArray *ev = conv->frag_frames;
-    uint32_t evidence[MAX_IDS_SHOWN + 1];
+    uint32_t evidence[CL_MAX_IDS_SHOWN + 1];
     unsigned n = 0;
-    for (unsigned i = 0; i < ev->len && n < MAX_IDS_SHOWN; i++)
+    for (unsigned i = 0; i < ev->len && n < CL_MAX_IDS_SHOWN; i++)
         evidence[n++] = g_array_index(ev, uint32_t, i);
     if (conv->frag_icmp_frame)
         evidence[n++] = conv->frag_icmp_frame;
@@ -158,8 +171,12 @@ static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, 
 {
     if (dg->declared_lost)
         return;
-    dg->declared_lost = true;
     flow_leave(eng, dg);
+    /* kept a while in its own queue, so the awaited queue's head is always undecided */
+    g_queue_unlink(&eng->frag_order, dg->age_link);
+    g_queue_push_tail_link(&eng->frag_declared, dg->age_link);
+    dg->declared_lost = true;
+    dg->declared_time = pkt->time;
     cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
     declare_lost(eng, conv, dg->id, dg->have_first ? dg->first_frame : 0, icmp_frame, res);
 }
@@ -181,14 +198,10 @@ static void flow_check(cl_engine *eng, cl_fragflow *flow, const cl_packet *pkt, 
 void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res)
 {
     cl_datagram *head;
-    double timeout = eng->cfg.frag_timeout_s;
-    while ((head = g_queue_peek_head(&eng->frag_order)) && pkt->time - head->first_time > timeout) {
-        if (!head->declared_lost)
-            datagram_lost(eng, head, 0, pkt, res);
-        if (pkt->time - head->first_time <= timeout + DECLARED_KEEP_S)
-            break;
+    while ((head = g_queue_peek_head(&eng->frag_order)) && pkt->time - head->first_time > eng->cfg.frag_timeout_s)
+        datagram_lost(eng, head, 0, pkt, res);
+    while ((head = g_queue_peek_head(&eng->frag_declared)) && pkt->time - head->declared_time > DECLARED_KEEP_S)
         datagram_remove(eng, head);
-    }
 }
 
 void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
@@ -198,14 +211,18 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
     if (!dg) {
         if (g_hash_table_size(eng->datagrams) >= eng->cfg.max_fragments) {
-            datagram_remove(eng, g_queue_peek_head(&eng->frag_order));
+            cl_datagram *oldest = g_queue_peek_head(&eng->frag_declared);
+            if (!oldest)
+                oldest = g_queue_peek_head(&eng->frag_order);
+            if (oldest)
+                datagram_remove(eng, oldest);
             if (!eng->frag_cap_noted) {
                 eng->frag_cap_noted = true;
                 cl_result *r = cl_result_for(eng, res, NULL);
                 r->experts |= CL_EXP_TABLE_FULL;
-                r->note = g_strdup_printf("connlost tracks at most %u fragmented datagrams (preference "
-                                          "connlost.max_fragments): the oldest are forgotten from here on",
-                                          eng->cfg.max_fragments);
+                cl_result_note(r, g_strdup_printf("connlost tracks at most %u fragmented datagrams (preference "
+                                                  "connlost.max_fragments): the oldest are forgotten from here on",
+                                                  eng->cfg.max_fragments));
             }
         }
         dg = g_new0(cl_datagram, 1);
@@ -232,6 +249,13 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     }
     if (dg->declared_lost)
         return; /* a straggler after we gave up: the receiver has given up too */
+    if (!dg->offsets)
+        dg->offsets = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (unsigned i = 0; i < dg->offsets->len; i++)
+        if (g_array_index(dg->offsets, uint32_t, i) == pkt->ip.frag_offset)
+            return; /* a duplicate (SPAN ports duplicate packets): count its bytes once */
+    if (dg->offsets->len < MAX_FRAGMENTS_PER_DATAGRAM)
+        g_array_append_val(dg->offsets, pkt->ip.frag_offset);
 
     if (pkt->ip.frag_offset == 0) {
         dg->have_first = true;
@@ -265,17 +289,26 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
         cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
         conv->frag_icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
         cl_result *r = cl_result_for(eng, res, conv);
-        g_free(r->note);
-        r->note = g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first fragment in frame %u), "
-                                  "already counted as lost",
-                                  dg->id, dg->first_frame);
+        cl_result_note(r, g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first fragment in "
+                                          "frame %u), already counted as lost",
+                                          dg->id, dg->first_frame));
         return;
     }
     if (dg) {
         datagram_lost(eng, dg, pkt->frame, pkt, res);
         return;
     }
-    /* Seen from the sender's side: every fragment left, yet the receiver timed out. */
+    /* Seen from the sender's side: every fragment left, yet the receiver timed out. Remember the
+     * datagram as declared, so a repeated ICMP is not counted again. */
+    if (g_hash_table_size(eng->datagrams) < eng->cfg.max_fragments) {
+        dg = g_new0(cl_datagram, 1);
+        *dg = key;
+        dg->declared_lost = true;
+        dg->declared_time = pkt->time;
+        g_hash_table_insert(eng->datagrams, dg, dg);
+        g_queue_push_tail(&eng->frag_declared, dg);
+        dg->age_link = eng->frag_declared.tail;
+    }
     cl_conv *conv =
         conv_of(eng, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto, pkt, res);
     declare_lost(eng, conv, pkt->inner.id, 0, pkt->frame, res);

@@ -33,7 +33,8 @@ typedef struct {
     cl_addr addr;
     uint16_t port;
     bool seen;
-    uint16_t mss; /* MSS this side advertised (limits the other side) */
+    uint16_t mss;    /* MSS this side advertised (limits the other side), 0 if unknown */
+    uint32_t window; /* latest receive window it advertised */
     bool timestamps;
 
     bool has_next;
@@ -129,9 +130,11 @@ typedef struct {
     uint32_t received; /* payload bytes seen */
     uint32_t first_frame;
     double first_time;
+    double declared_time;
+    GArray *offsets; /* fragment offsets seen, so duplicates are not counted twice (bounded) */
     cl_fragflow *flow;
     GList *flow_link; /* in flow->pending while not declared */
-    GList *age_link;  /* in eng->frag_order */
+    GList *age_link;  /* in eng->frag_order, or in eng->frag_declared once declared lost */
 } cl_datagram;
 
 struct cl_engine {
@@ -141,7 +144,8 @@ struct cl_engine {
     GHashTable *conv_by_stream; /* tcp.stream -> cl_conv* */
     GQueue conv_order;          /* cl_conv*, oldest first, for eviction */
     GHashTable *datagrams;      /* datagram key -> cl_datagram* */
-    GQueue frag_order;          /* cl_datagram*, oldest first */
+    GQueue frag_order;          /* cl_datagram* still awaited, oldest first */
+    GQueue frag_declared;       /* cl_datagram* declared lost, kept a while for late ICMPs */
     GHashTable *frag_flows;     /* cl_fragflow key -> cl_fragflow* */
     GPtrArray *results;         /* every cl_result handed out */
     bool conv_cap_noted, frag_cap_noted;
@@ -150,6 +154,7 @@ struct cl_engine {
 /* engine.c */
 guint cl_hash_bytes(gconstpointer key, size_t len);
 cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv);
+void cl_result_note(cl_result *r, char *note); /* takes `note`; appends to an earlier one */
 cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                          uint8_t proto, uint32_t frame, double time, cl_result **res);

@@ -57,6 +57,10 @@ static const char *ptb_name(const cl_side *s)
 
 static const char *ptb_filter(const cl_side *s) { return s->addr.family == 6 ? "ICMPv6 type 2" : "ICMP type 3 code 4"; }
 
+/* Below these sizes a loss says nothing about the MTU: every IPv4 path carries 576 bytes
+ * (RFC 1122 reassembly minimum, and in practice every link), every IPv6 path 1280. */
+static uint32_t mtu_floor(const cl_side *s) { return s->addr.family == 6 ? 1280 : 576; }
+
 static void append_frames(GString *str, const GArray *frames)
 {
     for (unsigned i = 0; i < frames->len; i++)
@@ -65,7 +69,8 @@ static void append_frames(GString *str, const GArray *frames)
 
 static void remedy(GString *str, const cl_side *s, uint32_t pmtu)
 {
-    uint32_t mss = pmtu - cl_ip_header_len(s->addr.family) - 20;
+    uint32_t headers = cl_ip_header_len(s->addr.family) + 20;
+    uint32_t mss = pmtu > headers ? pmtu - headers : 0;
     g_string_append_printf(
         str, ": clamp the TCP MSS to %u or set the MTU to %u on the path, and let %s through to the sender", mss, pmtu,
         ptb_filter(s));
@@ -155,12 +160,22 @@ static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uin
                                   cl_result **res)
 {
     cl_side *s = &conv->side[sender], *rcv = &conv->side[!sender];
-    if (!s->has_contiguous || !rcv->mss || !SEQ_GT(known_end, s->contiguous) || s->smallest_lost)
+    if (!s->has_contiguous || !SEQ_GT(known_end, s->contiguous) || s->smallest_lost)
         return;
-    uint32_t full_ip = rcv->mss + cl_ip_header_len(s->addr.family) + 20;
+    /* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it). */
+    uint32_t mss = rcv->mss;
+    if (s->mss && (!mss || s->mss < mss))
+        mss = s->mss;
+    if (mss < 536) /* unknown, or too small to tell a path-MTU problem */
+        return;
+    uint32_t full_ip = mss + cl_ip_header_len(s->addr.family) + 20;
     uint32_t full_payload = full_ip - header_bytes(conv, s);
     uint32_t missing = known_end - s->contiguous;
-    if (missing < full_payload || s->max_ip_sent >= full_ip)
+    if (missing < full_payload || s->max_ip_sent >= full_ip || full_ip <= mtu_floor(s))
+        return;
+    /* A sender never has more in flight than the receiver's window: a RST far beyond it was not
+     * sent by the peer after real data (a forged or stray sequence number). */
+    if (rcv->window && missing > rcv->window)
         return;
     double stalled = pkt->time - s->progress_time;
     if (stalled * 1000.0 < eng->cfg.pmtud_stall_ms)
@@ -264,7 +279,8 @@ static void note_retransmission(cl_engine *eng, cl_conv *conv, int from, cl_segm
         g_array_append_val(seg->frames, pkt->frame);
 
     bool can_fragment = s->addr.family == 4 && !seg->df;
-    if (seg->sends < eng->cfg.pmtud_min_sends || can_fragment || seg->ip_len <= s->largest_acked)
+    if (seg->sends < eng->cfg.pmtud_min_sends || can_fragment || seg->ip_len <= s->largest_acked ||
+        seg->ip_len <= mtu_floor(s))
         return;
     if (s->smallest_lost && seg->ip_len > s->smallest_lost)
         return; /* a smaller size already shows the limit */
@@ -340,9 +356,9 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
         r->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
         r->pmtu = s->icmp_mtu;
         r->icmp_frame = s->icmp_frame;
-        r->note = g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now sends "
-                                  "%u-byte packets",
-                                  ptb_name(s), s->icmp_frame, s->icmp_mtu, ip_len);
+        cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
+                                          "sends %u-byte packets",
+                                          ptb_name(s), s->icmp_frame, s->icmp_mtu, ip_len));
     }
 }
 
@@ -373,6 +389,16 @@ static void note_pure_ack(cl_engine *eng, cl_conv *conv, int from, const cl_pack
 void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res)
 {
     cl_side *me = &conv->side[from], *peer = &conv->side[!from];
+    if ((pkt->tcp_flags & CL_TCP_SYN) && me->has_next && pkt->seq + 1 != me->next_seq) {
+        /* a new connection on the same stream (new ISN): start this side over */
+        cl_addr addr = me->addr;
+        uint16_t port = me->port;
+        cl_side_clear(me);
+        cl_side_init(me);
+        me->seen = true, me->addr = addr, me->port = port;
+    }
+    if (!(pkt->tcp_flags & CL_TCP_RST))
+        me->window = pkt->window;
     if (pkt->tcp_flags & CL_TCP_SYN) {
         if (pkt->mss)
             me->mss = pkt->mss;
@@ -413,8 +439,9 @@ void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt
 {
     cl_side *s = &conv->side[about];
     uint32_t mtu = pkt->icmp_mtu;
-    if (!mtu) /* pre-RFC 1191 router: guess the plateau below the quoted size */
-        mtu = cl_pmtu_plateau(68, pkt->inner.total_len);
+    uint32_t least = s->addr.family == 6 ? 1280 : 68;
+    if (mtu < least) /* missing (pre-RFC 1191 router) or impossible: take the plateau below the quoted size */
+        mtu = s->addr.family == 6 ? 1280 : cl_pmtu_plateau(68, pkt->inner.total_len);
     s->icmp_mtu = mtu;
     s->icmp_frame = pkt->frame;
     s->pmtud_working_noted = false;
@@ -427,6 +454,6 @@ void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt
     r->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
     r->pmtu = mtu;
     r->icmp_frame = pkt->frame;
-    r->note = g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", ptb_name(s), from,
-                              pkt->inner.total_len, who, mtu);
+    cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", ptb_name(s),
+                                      from, pkt->inner.total_len, who, mtu));
 }

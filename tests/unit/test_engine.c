@@ -328,6 +328,67 @@ static void test_malformed(void)
     passed++;
 }
 
+/* Inputs a second reader found dangerous: none may crash or accuse the path. */
+static void test_review_cases(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+
+    /* a dead server: a small request retransmitted is no MTU problem */
+    handshake(&h, &cfg);
+    bool any = false;
+    for (int i = 0; i < 6; i++) {
+        const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i));
+        any |= r && r->cause;
+    }
+    CHECK(!any);
+    cl_engine_free(h.eng);
+
+    /* a tiny MSS and a FIN far ahead: no division by zero, no verdict */
+    memset(&h, 0, sizeof(h));
+    h.eng = cl_engine_new(&cfg);
+    h.client = v4(10, 0, 1, 2), h.server = v4(10, 0, 3, 2), h.cport = 1, h.sport = 2;
+    cl_packet syn = {.frame = 1, .time = 1, .has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_SYN, .mss = 12};
+    syn.ip.src = h.client, syn.ip.dst = h.server, syn.ip.proto = 6, syn.sport = 1, syn.dport = 2;
+    syn.tcp_timestamps = true;
+    cl_engine_feed(h.eng, &syn);
+    syn.frame = 2, syn.ip.src = h.server, syn.ip.dst = h.client, syn.sport = 2, syn.dport = 1;
+    syn.tcp_flags = CL_TCP_SYN | CL_TCP_ACK;
+    cl_engine_feed(h.eng, &syn);
+    h.frame = 2, h.time = 1;
+    const cl_result *r = tcp(&h, true, CL_TCP_FIN | CL_TCP_ACK, 100000, 1, 0, true, 5);
+    CHECK(!r || !r->cause);
+    cl_engine_free(h.eng);
+
+    /* a middlebox RST with a sequence number far outside the window */
+    handshake(&h, &cfg);
+    r = tcp(&h, false, CL_TCP_RST, 5121 + 5000000, 0, 0, false, 600);
+    CHECK(!r || !r->cause);
+    cl_engine_free(h.eng);
+
+    /* table bounds of zero are raised to one */
+    cl_config zero = cfg;
+    zero.max_fragments = zero.max_conversations = zero.max_segments = 0;
+    cl_engine *eng = cl_engine_new(&zero);
+    for (uint32_t i = 0; i < 10; i++)
+        fragment(eng, i + 1, i, i, 0, true, 1480);
+    cl_engine_free(eng);
+    passed++;
+
+    /* a duplicated first fragment does not complete a datagram whose middle is missing */
+    eng = cl_engine_new(&cfg);
+    fragment(eng, 1, 0.0, 9, 0, true, 1480);
+    fragment(eng, 2, 0.0, 9, 0, true, 1480);
+    r = fragment(eng, 3, 0.0, 9, 2960, false, 40); /* 1480..2960 never came */
+    fragment(eng, 4, 0.5, 10, 0, true, 1480);
+    fragment(eng, 5, 0.5, 10, 1480, false, 40); /* a newer datagram completes */
+    r = fragment(eng, 6, 2.0, 11, 0, true, 8);
+    r = fragment(eng, 7, 2.0, 11, 8, false, 8);
+    CHECK(r && r->frag_lost_ids && strcmp(r->frag_lost_ids, "0x0009") == 0);
+    cl_engine_free(eng);
+}
+
 static void test_helpers(void)
 {
     CHECK(cl_pmtu_plateau(172, 1500) == 1492);
@@ -352,6 +413,7 @@ int main(void)
     test_fragment_loss();
     test_bounds();
     test_malformed();
+    test_review_cases();
     test_helpers();
     printf("engine unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
