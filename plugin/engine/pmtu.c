@@ -226,9 +226,17 @@ static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uin
         cl_verdict_show(eng, conv, res);
 }
 
-static void segment_acked(cl_side *s, const cl_segment *seg, uint32_t frame)
+/* Largest packet the side can put on the wire: its peer's MSS plus headers. A capture taken on a
+ * sending host with segmentation offload shows bigger "packets" that never crossed the path as such. */
+static uint32_t wire_max(const cl_conv *conv, const cl_side *s)
 {
-    if (seg->ip_len > s->largest_acked) {
+    const cl_side *peer = s == &conv->side[0] ? &conv->side[1] : &conv->side[0];
+    return peer->mss ? peer->mss + header_bytes(conv, s) : UINT32_MAX;
+}
+
+static void segment_acked(cl_side *s, const cl_segment *seg, uint32_t frame, uint32_t max_ip)
+{
+    if (seg->ip_len > s->largest_acked && seg->ip_len <= max_ip) {
         s->largest_acked = seg->ip_len;
         s->largest_acked_frame = seg->first_frame;
         if (s->smallest_lost && seg->ip_len < s->smallest_lost && !s->recovered_frame)
@@ -236,8 +244,9 @@ static void segment_acked(cl_side *s, const cl_segment *seg, uint32_t frame)
     }
 }
 
-static void ack_advance(cl_side *s, uint32_t ack, const cl_packet *pkt)
+static void ack_advance(const cl_conv *conv, cl_side *s, uint32_t ack, const cl_packet *pkt)
 {
+    uint32_t max_ip = wire_max(conv, s);
     if (s->has_acked && !SEQ_GT(ack, s->acked))
         return;
     s->has_acked = true;
@@ -246,7 +255,7 @@ static void ack_advance(cl_side *s, uint32_t ack, const cl_packet *pkt)
     while ((seg = g_queue_peek_head(&s->segments)) && SEQ_LEQ(seg->seq + seg->len, ack)) {
         g_queue_pop_head(&s->segments);
         g_hash_table_remove(s->seg_by_seq, GUINT_TO_POINTER(seg->seq));
-        segment_acked(s, seg, pkt->frame);
+        segment_acked(s, seg, pkt->frame, max_ip);
         segment_free(seg);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous)) {
@@ -280,7 +289,7 @@ static void note_retransmission(cl_engine *eng, cl_conv *conv, int from, cl_segm
 
     bool can_fragment = s->addr.family == 4 && !seg->df;
     if (seg->sends < eng->cfg.pmtud_min_sends || can_fragment || seg->ip_len <= s->largest_acked ||
-        seg->ip_len <= mtu_floor(s))
+        seg->ip_len <= mtu_floor(s) || seg->ip_len > wire_max(conv, s))
         return;
     if (s->smallest_lost && seg->ip_len > s->smallest_lost)
         return; /* a smaller size already shows the limit */
@@ -413,7 +422,7 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
     if (peer->smallest_lost && pkt->time > peer->first_lost_time)
         peer->peer_alive_after_loss = true;
     if (pkt->tcp_flags & CL_TCP_ACK) {
-        ack_advance(peer, pkt->ack, pkt);
+        ack_advance(conv, peer, pkt->ack, pkt);
         note_pure_ack(eng, conv, from, pkt, res);
     }
     if (pkt->tcp_len > 0 && !(pkt->tcp_flags & CL_TCP_SYN))

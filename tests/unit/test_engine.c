@@ -367,6 +367,19 @@ static void test_review_cases(void)
     CHECK(!r || !r->cause);
     cl_engine_free(h.eng);
 
+    /* captured on a host with segmentation offload: an acked 20 kB "packet" never crossed the path */
+    handshake(&h, &cfg);
+    tcp(&h, false, CL_TCP_ACK, 5121, 201, 20000, true, 0.001);
+    tcp(&h, true, CL_TCP_ACK, 201, 25121, 0, true, 0.001);
+    const cl_result *first = NULL;
+    for (int i = 0; i < 3; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, 25121, 201, 1448, true, 0.2 * (1 << i));
+        if (r && r->cause && !first)
+            first = r;
+    }
+    CHECK(first && strcmp(first->cause, "pmtud-blackhole") == 0 && first->largest_acked == 172);
+    cl_engine_free(h.eng);
+
     /* table bounds of zero are raised to one */
     cl_config zero = cfg;
     zero.max_fragments = zero.max_conversations = zero.max_segments = 0;
