@@ -1,7 +1,7 @@
 # Shared by ./connlost and tests/run: install what is missing, build, stage.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-CONNLOST_PACKAGES="tshark wireshark-dev libwireshark-dev cmake gcc make pkg-config libglib2.0-dev python3"
+CONNLOST_PACKAGES="tshark wireshark-dev libwireshark-dev cmake gcc libc6-dev make pkg-config libglib2.0-dev python3"
 
 die() { echo "connlost: $*" >&2; exit 1; }
 
