@@ -163,8 +163,7 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
                     .has = CL_HAS_FRAG,
                     .frag_incomplete = conv->frag_incomplete,
                     .experts = CL_EXP_FRAGMENT_LOST};
-    if (cl_verdict_offer(conv, &f))
-        cl_verdict_show(eng, conv, res);
+    cl_verdict_propose(eng, conv, &f, res);
 }
 
 static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, const cl_packet *pkt, cl_result **res)

@@ -177,7 +177,8 @@ void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 
 /* verdict.c: one cause per conversation */
-bool cl_verdict_offer(cl_conv *conv, cl_finding *f);
+/* Offer a finding; if it becomes (or updates) the verdict, show it on this frame. */
+void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res);
 void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res);
 
 #endif

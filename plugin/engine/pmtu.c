@@ -87,6 +87,27 @@ static uint32_t estimate(const cl_side *s, uint32_t largest, uint32_t smallest_l
     return cl_pmtu_plateau(largest, smallest_lost);
 }
 
+static void offer_blackhole(cl_engine *eng, cl_conv *conv, const cl_side *s, cl_result **res, GString *summary,
+                            const uint32_t *evidence, unsigned n_evidence, uint8_t confidence, uint32_t pmtu,
+                            uint32_t largest, uint32_t smallest_lost)
+{
+    cl_finding f = {
+        .cause = "pmtud-blackhole",
+        .confidence = confidence,
+        .summary = g_string_free(summary, FALSE),
+        .evidence = evidence,
+        .n_evidence = n_evidence,
+        .has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (largest ? CL_HAS_LARGEST_ACKED : 0) |
+               (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0),
+        .pmtu = pmtu,
+        .largest_acked = largest,
+        .smallest_lost = smallest_lost,
+        .icmp_frame = s->icmp_frame,
+        .experts = CL_EXP_PMTUD_BLACKHOLE,
+    };
+    cl_verdict_propose(eng, conv, &f, res);
+}
+
 /* The capture saw the big segments leave the sender: judge from them. */
 static void sender_side_verdict(cl_engine *eng, cl_conv *conv, int sender, cl_result **res)
 {
@@ -137,20 +158,8 @@ static void sender_side_verdict(cl_engine *eng, cl_conv *conv, int sender, cl_re
         g_array_append_val(ev, s->largest_acked_frame);
     if (s->icmp_frame)
         g_array_append_val(ev, s->icmp_frame);
-    cl_finding f = {"pmtud-blackhole",
-                    confidence,
-                    g_string_free(sum, FALSE),
-                    (uint32_t *)(void *)ev->data,
-                    ev->len,
-                    .pmtu = pmtu,
-                    .largest_acked = s->largest_acked,
-                    .smallest_lost = s->smallest_lost,
-                    .icmp_frame = s->icmp_frame,
-                    .experts = CL_EXP_PMTUD_BLACKHOLE};
-    f.has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (s->largest_acked ? CL_HAS_LARGEST_ACKED : 0) |
-            (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0);
-    if (cl_verdict_offer(conv, &f))
-        cl_verdict_show(eng, conv, res);
+    offer_blackhole(eng, conv, s, res, sum, (uint32_t *)(void *)ev->data, ev->len, confidence, pmtu, s->largest_acked,
+                    s->smallest_lost);
     g_array_free(ev, TRUE);
 }
 
@@ -210,20 +219,7 @@ static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uin
     if (chain)
         ev[n++] = rcv->dup_first;
     ev[n++] = pkt->frame;
-    cl_finding f = {"pmtud-blackhole",
-                    confidence,
-                    g_string_free(sum, FALSE),
-                    ev,
-                    n,
-                    .pmtu = pmtu,
-                    .largest_acked = s->max_ip_sent,
-                    .smallest_lost = full_ip,
-                    .icmp_frame = s->icmp_frame,
-                    .experts = CL_EXP_PMTUD_BLACKHOLE};
-    f.has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (s->max_ip_sent ? CL_HAS_LARGEST_ACKED : 0) |
-            (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0);
-    if (cl_verdict_offer(conv, &f))
-        cl_verdict_show(eng, conv, res);
+    offer_blackhole(eng, conv, s, res, sum, ev, n, confidence, pmtu, s->max_ip_sent, full_ip);
 }
 
 /* Largest packet the side can put on the wire: its peer's MSS plus headers. A capture taken on a

@@ -50,7 +50,7 @@ static void keep_numbers(cl_conv *conv, const cl_finding *f)
     conv->numbers.n_evidence = 0;
 }
 
-bool cl_verdict_offer(cl_conv *conv, cl_finding *f)
+static bool verdict_offer(cl_conv *conv, cl_finding *f)
 {
     bool same = conv->cause && strcmp(f->cause, conv->cause) == 0;
     const cl_finding *n = &conv->numbers;
@@ -109,4 +109,10 @@ void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
         r->icmp_frame = n->icmp_frame;
     if (n->has & CL_HAS_FRAG)
         r->frag_incomplete = n->frag_incomplete;
+}
+
+void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res)
+{
+    if (verdict_offer(conv, f))
+        cl_verdict_show(eng, conv, res);
 }
