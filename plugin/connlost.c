@@ -27,6 +27,9 @@ static int hf_dupack_first = -1;
 static int hf_frag_incomplete = -1;
 static int hf_frag_lost_ids = -1;
 static int hf_note = -1;
+static int hf_rst_origin = -1;
+static int hf_rst_ttl = -1;
+static int hf_rst_ttl_expected = -1;
 static gint ett_connlost = -1;
 
 static expert_field ei_pmtud_blackhole = EI_INIT;
@@ -37,6 +40,7 @@ static expert_field ei_dupack_chain = EI_INIT;
 static expert_field ei_low_confidence = EI_INIT;
 static expert_field ei_table_full = EI_INIT;
 static expert_field ei_cause = EI_INIT;
+static expert_field ei_middlebox_reset = EI_INIT;
 
 static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
@@ -97,6 +101,17 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         GEN(pi);
         if (r->frag_lost_here > CL_MAX_IDS_SHOWN)
             proto_item_append_text(pi, " and %u more", r->frag_lost_here - CL_MAX_IDS_SHOWN);
+    }
+    if (r->has & CL_HAS_RST) {
+        pi = proto_tree_add_string(t, hf_rst_origin, tvb, 0, 0, r->rst_origin);
+        GEN(pi);
+        GEN(proto_tree_add_uint(t, hf_rst_ttl, tvb, 0, 0, r->rst_ttl));
+        if (r->rst_ttl_expected)
+            GEN(proto_tree_add_uint(t, hf_rst_ttl_expected, tvb, 0, 0, r->rst_ttl_expected));
+        if (r->experts & CL_EXP_MIDDLEBOX_RESET)
+            expert_add_info_format(pinfo, pi, &ei_middlebox_reset,
+                                   "RST forged by a device on the path: TTL %u where the endpoint's packets have %u",
+                                   r->rst_ttl, r->rst_ttl_expected);
     }
     if (r->note) {
         pi = proto_tree_add_string(t, hf_note, tvb, 0, 0, r->note);
@@ -237,6 +252,16 @@ void proto_register_connlost(void)
         {&hf_frag_lost_ids,
          {"Lost datagram IDs", "connlost.frag.lost_ids", FT_STRING, BASE_NONE, NULL, 0x0,
           "IP IDs of the datagrams declared incomplete on this frame", HFILL}},
+        {&hf_rst_origin,
+         {"RST origin", "connlost.rst.origin", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Who sent this RST: client (the SYN sender), server, middlebox (a device on the path forged it: its TTL "
+          "differs from the endpoint's own packets) or unknown (nothing to compare with)",
+          HFILL}},
+        {&hf_rst_ttl,
+         {"RST TTL", "connlost.rst.ttl", FT_UINT8, BASE_DEC, NULL, 0x0, "IP TTL / hop limit of this RST", HFILL}},
+        {&hf_rst_ttl_expected,
+         {"Endpoint TTL", "connlost.rst.ttl_expected", FT_UINT8, BASE_DEC, NULL, 0x0,
+          "TTL of the endpoint's own latest packet at this capture point, which a genuine RST shares", HFILL}},
         {&hf_note,
          {"Note", "connlost.note", FT_STRING, BASE_NONE, NULL, 0x0,
           "An observation that is not a fault (PMTUD at work, ICMP seen, a table bound reached)", HFILL}},
@@ -258,6 +283,8 @@ void proto_register_connlost(void)
          {"connlost.low_confidence", PI_ASSUMPTION, PI_NOTE, "The verdict rests on thin evidence", EXPFILL}},
         {&ei_table_full,
          {"connlost.table_full", PI_ASSUMPTION, PI_WARN, "A connlost table bound was reached", EXPFILL}},
+        {&ei_middlebox_reset,
+         {"connlost.middlebox_reset", PI_SEQUENCE, PI_WARN, "RST forged by a device on the path", EXPFILL}},
         {&ei_cause, {"connlost.verdict", PI_SEQUENCE, PI_WARN, "Probable cause of the connection loss", EXPFILL}},
     };
 

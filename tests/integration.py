@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 
-FIELDS = ["frame.number", "tcp.stream", "connlost.conv", "connlost.cause", "connlost.confidence",
+FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "connlost.rst.origin", "connlost.rst.ttl",
+          "connlost.rst.ttl_expected", "connlost.conv", "connlost.cause", "connlost.confidence",
           "connlost.pmtu", "connlost.pmtu.largest_acked", "connlost.pmtu.smallest_lost", "connlost.pmtu.icmp",
           "connlost.evidence", "connlost.dupack.count", "connlost.dupack.first", "connlost.frag.incomplete",
           "connlost.frag.lost_ids", "connlost.note", "connlost.summary"]
@@ -82,6 +83,16 @@ def check_capture(tshark, truth_path):
     diffs = [r["frame.number"] for r, s in zip(one, two) if r != s]
     check(f"{name}: single pass and -2 agree on every connlost field", not diffs and len(one) == len(two),
           f"frames {diffs[:10]}, {len(one)} vs {len(two)} rows")
+
+    # every RST in these captures was sent by a real endpoint: never "middlebox"
+    rsts = [r for r in one if r["tcp.flags.reset"] in ("1", "True")]
+    client_port = t.get("client", "").rsplit(":", 1)[-1]
+    wrong = [(r["frame.number"], r["connlost.rst.origin"]) for r in rsts
+             if r["connlost.rst.origin"] != ("client" if r["tcp.srcport"] == client_port else "server")
+             or r["connlost.rst.ttl"] != r["connlost.rst.ttl_expected"]]
+    if rsts:
+        check(f"{name}: origin of {len(rsts)} RST(s) is the endpoint that sent it, TTL as its own", not wrong,
+              str(wrong[:5]))
 
     expect = t.get("expect_cause", "none")
     verdicts = verdict_rows(one)

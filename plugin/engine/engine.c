@@ -280,6 +280,10 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
         /* capture began after the SYN: the SYN-ACK's receiver is the client */
         conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
         conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
+    } else if (!conv->side[0].seen && !(pkt->tcp_flags & CL_TCP_SYN) && pkt->sport < pkt->dport) {
+        /* no handshake: the ephemeral (higher) port is the client's */
+        conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
+        conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
     }
     side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
     conv_touch(eng, conv, pkt->frame, pkt->time);
@@ -338,6 +342,9 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     if (from < 0)
         return res;
     cl_pmtu_tcp(eng, conv, from, pkt, &res);
+    if (pkt->tcp_flags & CL_TCP_RST)
+        cl_rst_origin(eng, conv, from, pkt, &res);
+    cl_rst_baseline(conv, from, pkt);
     if (pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN)) {
         cl_pmtu_at_end(eng, conv, from, pkt, &res);
         conv->ended = true;

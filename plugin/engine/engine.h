@@ -93,6 +93,7 @@ enum {
     CL_EXP_DUPACK_CHAIN = 1u << 4,
     CL_EXP_LOW_CONFIDENCE = 1u << 5,
     CL_EXP_TABLE_FULL = 1u << 6,
+    CL_EXP_MIDDLEBOX_RESET = 1u << 7,
 };
 
 /* Which optional numbers a result carries. */
@@ -103,6 +104,7 @@ enum {
     CL_HAS_ICMP_FRAME = 1u << 3,
     CL_HAS_DUPACK = 1u << 4,
     CL_HAS_FRAG = 1u << 5,
+    CL_HAS_RST = 1u << 6,
 };
 
 typedef struct {
@@ -120,6 +122,8 @@ typedef struct {
     uint32_t frag_incomplete; /* incomplete datagrams in this conversation so far */
     char *frag_lost_ids;      /* IP IDs declared lost on this frame (the first few) */
     uint32_t frag_lost_here;  /* how many were declared lost on this frame */
+    const char *rst_origin;   /* who sent this RST: client, server, middlebox or unknown */
+    uint8_t rst_ttl, rst_ttl_expected;
 } cl_result;
 
 /* Lists of IP IDs and frames in results and summaries stop after this many. */

@@ -35,6 +35,8 @@ typedef struct {
     bool seen;
     uint16_t mss;    /* MSS this side advertised (limits the other side), 0 if unknown */
     uint32_t window; /* latest receive window it advertised */
+    uint8_t ttl;     /* TTL / hop limit of its latest non-RST packet at the capture point */
+    uint32_t ttl_frame;
     bool timestamps;
 
     bool has_next;
@@ -175,6 +177,10 @@ void cl_frag_free(cl_engine *eng);
 void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+
+/* rst.c: who sent a RST */
+void cl_rst_baseline(cl_conv *conv, int from, const cl_packet *pkt);
+void cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 
 /* verdict.c: one cause per conversation */
 /* Offer a finding; if it becomes (or updates) the verdict, show it on this frame. */

@@ -30,6 +30,7 @@ typedef struct {
     double time;
     cl_addr client, server;
     uint16_t cport, sport;
+    uint8_t client_ttl, server_ttl; /* 0: 64 */
 } harness;
 
 static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
@@ -43,7 +44,8 @@ static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_
     p.ip.src = from_client ? h->client : h->server;
     p.ip.dst = from_client ? h->server : h->client;
     p.ip.proto = 6;
-    p.ip.ttl = 64;
+    uint8_t ttl = from_client ? h->client_ttl : h->server_ttl;
+    p.ip.ttl = ttl ? ttl : 64;
     p.ip.df = df;
     p.ip.total_len = 52 + len;
     p.has_tcp = true;
@@ -402,6 +404,39 @@ static void test_review_cases(void)
     cl_engine_free(eng);
 }
 
+/* Who sent the RST: the endpoint's own TTL, or a device on the path (Windows-like 128 and Linux 64). */
+static void test_rst_origin(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+
+    handshake(&h, &cfg); /* both at TTL 64 */
+    const cl_result *r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 1);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "client") == 0 && r->rst_ttl == 64 && r->rst_ttl_expected == 64);
+    CHECK(r && !(r->experts & CL_EXP_MIDDLEBOX_RESET));
+    cl_engine_free(h.eng);
+
+    /* the server is 10 hops away (118 = 128 - 10), a firewall 2 hops away answers in its name with 62 */
+    handshake(&h, &cfg);
+    h.server_ttl = 118;
+    tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5121, 201, 100, true, 0.01);
+    h.server_ttl = 62;
+    r = tcp(&h, false, CL_TCP_RST, 5221, 0, 0, false, 300);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "middlebox") == 0 && r->rst_ttl == 62 &&
+          r->rst_ttl_expected == 118 && (r->experts & CL_EXP_MIDDLEBOX_RESET));
+    cl_engine_free(h.eng);
+
+    /* a RST with nothing before it from that address */
+    cl_engine *eng = cl_engine_new(&cfg);
+    cl_packet p = {.frame = 1, .time = 1, .has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_RST};
+    p.ip.src = v4(10, 0, 3, 2), p.ip.dst = v4(10, 0, 1, 2), p.ip.proto = 6, p.ip.ttl = 60;
+    p.sport = 443, p.dport = 50000;
+    r = cl_engine_feed(eng, &p);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "unknown") == 0);
+    cl_engine_free(eng);
+}
+
 static void test_helpers(void)
 {
     CHECK(cl_pmtu_plateau(172, 1500) == 1492);
@@ -427,6 +462,7 @@ int main(void)
     test_bounds();
     test_malformed();
     test_review_cases();
+    test_rst_origin();
     test_helpers();
     printf("engine unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
