@@ -38,7 +38,6 @@ typedef enum {
     F_TCP_WINDOW,
     F_TCP_MSS,
     F_TCP_TSVAL,
-    F_TCP_SACK_LE,
     F_UDP_SRCPORT,
     F_UDP_DSTPORT,
     F_ICMP_TYPE,
@@ -83,7 +82,6 @@ static struct {
     [F_TCP_WINDOW] = {"tcp.window_size", -1},
     [F_TCP_MSS] = {"tcp.options.mss_val", -1},
     [F_TCP_TSVAL] = {"tcp.options.timestamp.tsval", -1},
-    [F_TCP_SACK_LE] = {"tcp.options.sack_le", -1},
     [F_UDP_SRCPORT] = {"udp.srcport", -1},
     [F_UDP_DSTPORT] = {"udp.dstport", -1},
     [F_ICMP_TYPE] = {"icmp.type", -1},
@@ -286,7 +284,6 @@ void cl_fields_extract(proto_tree *tree, packet_info *pinfo, cl_packet *pkt)
         pkt->window = get_u32(tree, F_TCP_WINDOW, 0);
         pkt->mss = (uint16_t)get_u32(tree, F_TCP_MSS, 0);
         pkt->tcp_timestamps = has(tree, F_TCP_TSVAL, 0);
-        pkt->sack = has(tree, F_TCP_SACK_LE, 0);
     } else if (has(tree, F_UDP_SRCPORT, 0)) {
         pkt->has_udp = true;
         pkt->sport = (uint16_t)get_u32(tree, F_UDP_SRCPORT, 0);

@@ -58,7 +58,6 @@ typedef struct {
     uint32_t window;
     uint16_t mss; /* MSS option value, 0 if absent */
     bool tcp_timestamps;
-    bool sack;
 
     /* ICMP/ICMPv6 error and the header it quotes. */
     bool has_icmp;
