@@ -324,7 +324,7 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
             s->progress_time = pkt->time;
             s->progress_frame = pkt->frame;
         }
-    } else if (!s->gap_open) {
+    } else {
         s->gap_open = true;
     }
 
