@@ -211,7 +211,6 @@ static bool fill_ip6(proto_tree *tree, unsigned k, cl_ip *ip)
     /* A fragment header belongs to this header when there are as many of them as of IPv6 headers
      * from the end; the quoted packet of an ICMPv6 error is the last one. */
     if (count(tree, F_IP6_FRAG_IDENT) > k) {
-        ip->is_fragment = true;
         ip->id = get_u32(tree, F_IP6_FRAG_IDENT, k);
         ip->frag_offset = get_u32(tree, F_IP6_FRAG_OFFSET, k) * 8;
         ip->more_fragments = get_u32(tree, F_IP6_FRAG_MORE, k) != 0;

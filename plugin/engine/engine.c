@@ -198,10 +198,10 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_r
             eng->conv_cap_noted = true;
             cl_result *r = cl_result_for(eng, res, NULL);
             r->experts |= CL_EXP_TABLE_FULL;
-            r->note =
-                g_strdup_printf("connlost tracks at most %u conversations (preference connlost.max_conversations):"
-                                " the least recently active ones are forgotten from here on",
-                                eng->cfg.max_conversations);
+            cl_result_note(r, g_strdup_printf("connlost tracks at most %u conversations (preference "
+                                              "connlost.max_conversations): the least recently active ones are "
+                                              "forgotten from here on",
+                                              eng->cfg.max_conversations));
         }
     }
     cl_conv *conv = g_new0(cl_conv, 1);
@@ -274,14 +274,13 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
             g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
         }
     }
-    if (!conv->side[0].seen && (pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK)) == CL_TCP_SYN)
+    uint8_t syn_ack = pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK);
+    bool no_syn_ephemeral_dst = !(pkt->tcp_flags & CL_TCP_SYN) && pkt->sport < pkt->dport;
+    if (!conv->side[0].seen && syn_ack == CL_TCP_SYN)
         conv->handshake_seen = true;
-    else if (!conv->side[0].seen && (pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK)) == (CL_TCP_SYN | CL_TCP_ACK)) {
-        /* capture began after the SYN: the SYN-ACK's receiver is the client */
-        conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
-        conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
-    } else if (!conv->side[0].seen && !(pkt->tcp_flags & CL_TCP_SYN) && pkt->sport < pkt->dport) {
-        /* no handshake: the ephemeral (higher) port is the client's */
+    else if (!conv->side[0].seen && (syn_ack == (CL_TCP_SYN | CL_TCP_ACK) || no_syn_ephemeral_dst)) {
+        /* the receiver is the client: of a SYN-ACK (the capture began after the SYN), or, without a
+         * handshake, the side with the ephemeral (higher) port */
         conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
         conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
     }

@@ -50,37 +50,31 @@ static void keep_numbers(cl_conv *conv, const cl_finding *f)
     conv->numbers.n_evidence = 0;
 }
 
+/* Takes the finding as the conversation's verdict if it is a deeper cause, or the same one at least as
+ * sure; says whether it is worth showing again on this frame (anything but a rewording). */
 static bool verdict_offer(cl_conv *conv, cl_finding *f)
 {
     bool same = conv->cause && strcmp(f->cause, conv->cause) == 0;
-    const cl_finding *n = &conv->numbers;
-    bool numbers_moved = f->has != n->has || f->pmtu != n->pmtu || f->largest_acked != n->largest_acked ||
-                         f->smallest_lost != n->smallest_lost || f->icmp_frame != n->icmp_frame ||
-                         f->frag_incomplete != n->frag_incomplete;
-    if (same && f->confidence == conv->confidence && !numbers_moved) {
-        /* nothing new to show now; the end of the conversation shows the latest wording */
-        g_free(conv->summary);
-        conv->summary = f->summary;
-        f->summary = NULL;
-        keep_numbers(conv, f);
-        set_evidence(conv, f);
-        return false;
-    }
-    /* a deeper cause, more confidence, or the same verdict with new numbers (shown again) */
     bool better =
         !conv->cause || rank_of(f->cause) > rank_of(conv->cause) || (same && f->confidence >= conv->confidence);
     if (!better) {
         g_free(f->summary);
         return false;
     }
+    const cl_finding *n = &conv->numbers;
+    bool numbers_moved = f->has != n->has || f->pmtu != n->pmtu || f->largest_acked != n->largest_acked ||
+                         f->smallest_lost != n->smallest_lost || f->icmp_frame != n->icmp_frame ||
+                         f->frag_incomplete != n->frag_incomplete;
+    /* a rewording only: the end of the conversation shows the latest one */
+    bool reworded = same && f->confidence == conv->confidence && !numbers_moved;
     conv->cause = f->cause;
     conv->confidence = f->confidence;
     g_free(conv->summary);
     conv->summary = f->summary;
-    set_evidence(conv, f);
     f->summary = NULL;
+    set_evidence(conv, f);
     keep_numbers(conv, f);
-    return true;
+    return !reworded;
 }
 
 void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
