@@ -30,6 +30,18 @@ static int hf_note = -1;
 static int hf_rst_origin = -1;
 static int hf_rst_ttl = -1;
 static int hf_rst_ttl_expected = -1;
+static int hf_rst_answers = -1;
+static int hf_rst_delay = -1;
+static int hf_rst_min_delay = -1;
+static int hf_idle = -1;
+static int hf_keepalive = -1;
+static int hf_keepalive_interval = -1;
+static int hf_keepalive_recommended = -1;
+static int hf_idle_timeout_min = -1;
+static int hf_idle_timeout_max = -1;
+static int hf_period = -1;
+static int hf_period_count = -1;
+static int hf_retrans = -1;
 static gint ett_connlost = -1;
 
 static expert_field ei_pmtud_blackhole = EI_INIT;
@@ -41,6 +53,21 @@ static expert_field ei_low_confidence = EI_INIT;
 static expert_field ei_table_full = EI_INIT;
 static expert_field ei_cause = EI_INIT;
 static expert_field ei_middlebox_reset = EI_INIT;
+static expert_field ei_keepalive_missing = EI_INIT;
+static expert_field ei_keepalive_too_sparse = EI_INIT;
+static expert_field ei_periodic_disconnect = EI_INIT;
+
+static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, double seconds)
+{
+    nstime_t ns;
+    ns.secs = (time_t)seconds;
+    ns.nsecs = (int)((seconds - (double)ns.secs) * 1e9 + 0.5);
+    if (ns.nsecs >= 1000000000)
+        ns.secs++, ns.nsecs -= 1000000000;
+    proto_item *pi = proto_tree_add_time(t, hf, tvb, 0, 0, &ns);
+    proto_item_set_generated(pi);
+    return pi;
+}
 
 static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
@@ -77,15 +104,16 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         expert_add_info_format(pinfo, top, &ei_fragment_lost, "IP datagram(s) %s never arrived complete",
                                r->frag_lost_ids);
     }
-    if (r->has & CL_HAS_PMTU)
-        GEN(proto_tree_add_uint(t, hf_pmtu, tvb, 0, 0, r->pmtu));
-    if (r->has & CL_HAS_LARGEST_ACKED)
-        GEN(proto_tree_add_uint(t, hf_largest_acked, tvb, 0, 0, r->largest_acked));
-    if (r->has & CL_HAS_SMALLEST_LOST)
-        GEN(proto_tree_add_uint(t, hf_smallest_lost, tvb, 0, 0, r->smallest_lost));
-    if (r->has & CL_HAS_ICMP_FRAME)
-        GEN(proto_tree_add_uint(t, hf_icmp_frame, tvb, 0, 0, r->icmp_frame));
-    if (r->has & CL_HAS_DUPACK) {
+    const cl_numbers *n = &r->num;
+    if (n->has & CL_HAS_PMTU)
+        GEN(proto_tree_add_uint(t, hf_pmtu, tvb, 0, 0, n->pmtu));
+    if (n->has & CL_HAS_LARGEST_ACKED)
+        GEN(proto_tree_add_uint(t, hf_largest_acked, tvb, 0, 0, n->largest_acked));
+    if (n->has & CL_HAS_SMALLEST_LOST)
+        GEN(proto_tree_add_uint(t, hf_smallest_lost, tvb, 0, 0, n->smallest_lost));
+    if (n->has & CL_HAS_ICMP_FRAME)
+        GEN(proto_tree_add_uint(t, hf_icmp_frame, tvb, 0, 0, n->icmp_frame));
+    if (r->has_dupack) {
         pi = proto_tree_add_uint(t, hf_dupack_count, tvb, 0, 0, r->dupack_count);
         GEN(pi);
         GEN(proto_tree_add_uint(t, hf_dupack_first, tvb, 0, 0, r->dupack_first));
@@ -94,24 +122,62 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
                                    "%u duplicate ACKs for the same sequence number since frame %u", r->dupack_count,
                                    r->dupack_first);
     }
-    if (r->has & CL_HAS_FRAG)
-        GEN(proto_tree_add_uint(t, hf_frag_incomplete, tvb, 0, 0, r->frag_incomplete));
+    if (n->has & CL_HAS_FRAG)
+        GEN(proto_tree_add_uint(t, hf_frag_incomplete, tvb, 0, 0, n->frag_incomplete));
+    if (n->has & CL_HAS_IDLE)
+        add_time(t, hf_idle, tvb, n->idle);
+    if (r->keepalive)
+        GEN(proto_tree_add_string(t, hf_keepalive, tvb, 0, 0, r->keepalive));
+    if (n->has & CL_HAS_KEEPALIVE_INTERVAL) {
+        pi = add_time(t, hf_keepalive_interval, tvb, n->keepalive_interval);
+        if (r->experts & CL_EXP_KEEPALIVE_TOO_SPARSE)
+            expert_add_info_format(pinfo, pi, &ei_keepalive_too_sparse,
+                                   "Keep-alives %.3f s apart did not keep the connection through %.3f s of silence",
+                                   n->keepalive_interval, n->idle);
+    }
+    if (n->has & CL_HAS_IDLE_TIMEOUT_MIN)
+        add_time(t, hf_idle_timeout_min, tvb, n->idle_timeout_min);
+    if (n->has & CL_HAS_IDLE_TIMEOUT_MAX)
+        add_time(t, hf_idle_timeout_max, tvb, n->idle_timeout_max);
+    if (n->has & CL_HAS_KEEPALIVE_RECOMMENDED) {
+        pi = add_time(t, hf_keepalive_recommended, tvb, n->keepalive_recommended);
+        if (r->experts & CL_EXP_KEEPALIVE_MISSING)
+            expert_add_info_format(pinfo, pi, &ei_keepalive_missing,
+                                   "No TCP keep-alive before the connection died after %.3f s of silence; send them "
+                                   "every %.3f s or less",
+                                   n->idle, n->keepalive_recommended);
+    }
+    if (n->has & CL_HAS_PERIOD) {
+        pi = add_time(t, hf_period, tvb, n->period);
+        GEN(proto_tree_add_uint(t, hf_period_count, tvb, 0, 0, n->period_count));
+        expert_add_info_format(pinfo, pi, &ei_periodic_disconnect,
+                               "%u connections of this client and server were lost, one every %.3f s", n->period_count,
+                               n->period);
+    }
+    if (n->has & CL_HAS_RETRANS)
+        GEN(proto_tree_add_uint(t, hf_retrans, tvb, 0, 0, n->retrans));
     if (r->frag_lost_ids) {
         pi = proto_tree_add_string(t, hf_frag_lost_ids, tvb, 0, 0, r->frag_lost_ids);
         GEN(pi);
         if (r->frag_lost_here > CL_MAX_IDS_SHOWN)
             proto_item_append_text(pi, " and %u more", r->frag_lost_here - CL_MAX_IDS_SHOWN);
     }
-    if (r->has & CL_HAS_RST) {
+    if (r->rst_origin) {
         pi = proto_tree_add_string(t, hf_rst_origin, tvb, 0, 0, r->rst_origin);
         GEN(pi);
         GEN(proto_tree_add_uint(t, hf_rst_ttl, tvb, 0, 0, r->rst_ttl));
         if (r->rst_ttl_expected)
             GEN(proto_tree_add_uint(t, hf_rst_ttl_expected, tvb, 0, 0, r->rst_ttl_expected));
+        if (r->rst_answers) {
+            GEN(proto_tree_add_uint(t, hf_rst_answers, tvb, 0, 0, r->rst_answers));
+            add_time(t, hf_rst_delay, tvb, r->rst_delay);
+        }
+        if (r->rst_min_delay >= 0)
+            add_time(t, hf_rst_min_delay, tvb, r->rst_min_delay);
         if (r->experts & CL_EXP_MIDDLEBOX_RESET)
-            expert_add_info_format(pinfo, pi, &ei_middlebox_reset,
-                                   "RST forged by a device on the path: TTL %u where the endpoint's packets have %u",
-                                   r->rst_ttl, r->rst_ttl_expected);
+            expert_add_info_format(pinfo, pi, &ei_middlebox_reset, "RST forged by a device on the path");
+    } else if (r->experts & CL_EXP_MIDDLEBOX_RESET) {
+        expert_add_info_format(pinfo, top, &ei_middlebox_reset, "An earlier RST was forged by a device on the path");
     }
     if (r->note) {
         pi = proto_tree_add_string(t, hf_note, tvb, 0, 0, r->note);
@@ -198,6 +264,27 @@ static void register_prefs(void)
          "Bound on the segments kept per direction while waiting for their acknowledgement", &prefs_cfg.max_segments},
         {"max_fragments", "Most incomplete datagrams tracked",
          "Bound on fragmented datagrams waiting for their remaining fragments", &prefs_cfg.max_fragments},
+        {"idle_min_ms", "Idle gap (ms)",
+         "A silence in both directions this long (ms), with nothing outstanding, is an idle gap whose next packet "
+         "is watched for a reset or a drop",
+         &prefs_cfg.idle_min_ms},
+        {"drop_min_retrans", "Idle drop: unanswered retransmissions",
+         "Retransmissions of the first packet after an idle gap, with no answer, that make it an idle-drop",
+         &prefs_cfg.drop_min_retrans},
+        {"rto_min_retrans", "Retransmission timeout: unanswered retransmissions",
+         "Retransmissions with no answer before the sender's RST that make a retransmission-timeout",
+         &prefs_cfg.rto_min_retrans},
+        {"rst_ttl_tolerance", "RST origin: TTL tolerance (hops)",
+         "How far a RST's TTL may differ from its endpoint's own packets and still be the endpoint's",
+         &prefs_cfg.rst_ttl_tolerance},
+        {"period_min_count", "Periodic disconnects: at least",
+         "Lost connections of one client and server before a regular interval is reported (3 or more)",
+         &prefs_cfg.period_min_count},
+        {"period_jitter_pct", "Periodic disconnects: jitter (%)",
+         "Largest spread of the intervals (standard deviation, % of their mean) still reported as periodic",
+         &prefs_cfg.period_jitter_pct},
+        {"max_pairs", "Most client/server pairs tracked",
+         "Bound on the client/server pairs whose idle timeouts and disconnect times are kept", &prefs_cfg.max_pairs},
     };
     cl_config_defaults(&prefs_cfg);
     module_t *module = prefs_register_protocol(proto_connlost, NULL);
@@ -255,13 +342,56 @@ void proto_register_connlost(void)
         {&hf_rst_origin,
          {"RST origin", "connlost.rst.origin", FT_STRING, BASE_NONE, NULL, 0x0,
           "Who sent this RST: client (the SYN sender), server, middlebox (a device on the path forged it: its TTL "
-          "differs from the endpoint's own packets) or unknown (nothing to compare with)",
+          "differs from the endpoint's own packets, or it answered faster than the endpoint could) or unknown "
+          "(the capture cannot tell)",
           HFILL}},
         {&hf_rst_ttl,
          {"RST TTL", "connlost.rst.ttl", FT_UINT8, BASE_DEC, NULL, 0x0, "IP TTL / hop limit of this RST", HFILL}},
         {&hf_rst_ttl_expected,
          {"Endpoint TTL", "connlost.rst.ttl_expected", FT_UINT8, BASE_DEC, NULL, 0x0,
           "TTL of the endpoint's own latest packet at this capture point, which a genuine RST shares", HFILL}},
+        {&hf_rst_answers,
+         {"RST answers", "connlost.rst.answers", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "The other side's packet this RST answers (its sequence number is that packet's ACK)", HFILL}},
+        {&hf_rst_delay,
+         {"RST answer time", "connlost.rst.delay", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Time from the packet it answers to the RST, at this capture point", HFILL}},
+        {&hf_rst_min_delay,
+         {"Endpoint's fastest answer", "connlost.rst.min_delay", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Fastest the endpoint named in the RST ever acknowledged the other side's new data, at this capture "
+          "point; a RST answering in less than half of it came from closer by",
+          HFILL}},
+        {&hf_idle,
+         {"Idle gap", "connlost.idle", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Silence in both directions, with nothing outstanding, before this packet; on a verdict, the silence "
+          "before the packet that failed",
+          HFILL}},
+        {&hf_keepalive,
+         {"Keep-alive", "connlost.keepalive", FT_STRING, BASE_NONE, NULL, 0x0,
+          "probe: a TCP keep-alive (0 or 1 byte at the sequence number before the next); ack: its answer", HFILL}},
+        {&hf_keepalive_interval,
+         {"Keep-alive interval", "connlost.keepalive.interval", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Silence before this keep-alive; on a verdict, the widest seen in the conversation", HFILL}},
+        {&hf_keepalive_recommended,
+         {"Recommended keep-alive", "connlost.keepalive.recommended", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Keep-alive (or heartbeat) interval that stays below the device's idle timeout: half the shortest fatal "
+          "gap, or the longest survived gap when that is smaller",
+          HFILL}},
+        {&hf_idle_timeout_min,
+         {"Idle timeout above", "connlost.idle_timeout.min", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Longest idle gap a connection of this client and server survived: the device's timeout is longer", HFILL}},
+        {&hf_idle_timeout_max,
+         {"Idle timeout at most", "connlost.idle_timeout.max", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Shortest idle gap after which a connection of this client and server failed", HFILL}},
+        {&hf_period,
+         {"Disconnect period", "connlost.period", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Regular interval at which this client and server lose connections", HFILL}},
+        {&hf_period_count,
+         {"Periodic disconnects", "connlost.period.count", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Lost connections of this client and server that show the period", HFILL}},
+        {&hf_retrans,
+         {"Unanswered retransmissions", "connlost.retrans.unanswered", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Retransmissions the sender made without hearing anything from its peer", HFILL}},
         {&hf_note,
          {"Note", "connlost.note", FT_STRING, BASE_NONE, NULL, 0x0,
           "An observation that is not a fault (PMTUD at work, ICMP seen, a table bound reached)", HFILL}},
@@ -285,6 +415,15 @@ void proto_register_connlost(void)
          {"connlost.table_full", PI_ASSUMPTION, PI_WARN, "A connlost table bound was reached", EXPFILL}},
         {&ei_middlebox_reset,
          {"connlost.middlebox_reset", PI_SEQUENCE, PI_WARN, "RST forged by a device on the path", EXPFILL}},
+        {&ei_keepalive_missing,
+         {"connlost.keepalive_missing", PI_SEQUENCE, PI_WARN,
+          "No TCP keep-alive kept the connection through the device's idle timeout", EXPFILL}},
+        {&ei_keepalive_too_sparse,
+         {"connlost.keepalive_too_sparse", PI_SEQUENCE, PI_WARN,
+          "Keep-alives spaced wider than the device's idle timeout", EXPFILL}},
+        {&ei_periodic_disconnect,
+         {"connlost.periodic_disconnect", PI_SEQUENCE, PI_WARN,
+          "Connections of one client and server are lost at a regular interval", EXPFILL}},
         {&ei_cause, {"connlost.verdict", PI_SEQUENCE, PI_WARN, "Probable cause of the connection loss", EXPFILL}},
     };
 

@@ -14,7 +14,12 @@ FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "connl
           "connlost.rst.ttl_expected", "connlost.conv", "connlost.cause", "connlost.confidence",
           "connlost.pmtu", "connlost.pmtu.largest_acked", "connlost.pmtu.smallest_lost", "connlost.pmtu.icmp",
           "connlost.evidence", "connlost.dupack.count", "connlost.dupack.first", "connlost.frag.incomplete",
-          "connlost.frag.lost_ids", "connlost.note", "connlost.summary"]
+          "connlost.frag.lost_ids", "connlost.note", "connlost.summary", "connlost.idle", "connlost.keepalive",
+          "connlost.keepalive.interval", "connlost.idle_timeout.min", "connlost.idle_timeout.max",
+          "connlost.keepalive.recommended", "connlost.period", "connlost.period.count",
+          "connlost.retrans.unanswered", "connlost.keepalive_missing", "connlost.keepalive_too_sparse",
+          "connlost.periodic_disconnect", "connlost.middlebox_reset"]
+IDLE_CAUSES = {"idle-reset", "idle-drop"}
 PLATEAUS = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68}
 
 passed = failed = 0
@@ -62,6 +67,31 @@ def run(tshark, capture, two_pass):
     return rows
 
 
+def pairs(value):
+    """'F:x,G:y' -> {F: 'x', G: 'y'}"""
+    out = {}
+    for item in (value or "").split(","):
+        if ":" in item:
+            k, v = item.split(":", 1)
+            out[int(k)] = v
+    return out
+
+
+def streams(t):
+    """stream.N=first_frame,end_kind,end_frame,end_time,longest_gap,gap_frame"""
+    out = {}
+    for k, v in t.items():
+        if k.startswith("stream.") and v:
+            f = v.split(",")
+            out[int(k[7:])] = {"first": int(f[0]), "end_kind": f[1], "end": int(f[2]), "end_time": float(f[3]),
+                               "gap": float(f[4]), "gap_frame": int(f[5])}
+    return out
+
+
+def close(a, b, pct=5):
+    return abs(a - b) <= b * pct / 100
+
+
 def verdict_rows(rows):
     return [r for r in rows if r["connlost.cause"]]
 
@@ -84,14 +114,23 @@ def check_capture(tshark, truth_path):
     check(f"{name}: single pass and -2 agree on every connlost field", not diffs and len(one) == len(two),
           f"frames {diffs[:10]}, {len(one)} vs {len(two)} rows")
 
-    # every RST in these captures was sent by a real endpoint: never "middlebox"
+    # who sent every RST: the truth measured it by looking for the RST in the claimed sender's own capture
     rsts = [r for r in one if r["tcp.flags.reset"] in ("1", "True")]
     client_port = t.get("client", "").rsplit(":", 1)[-1]
-    wrong = [(r["frame.number"], r["connlost.rst.origin"]) for r in rsts
-             if r["connlost.rst.origin"] != ("client" if r["tcp.srcport"] == client_port else "server")
-             or r["connlost.rst.ttl"] != r["connlost.rst.ttl_expected"]]
+    origins, ttls = pairs(t.get("rst_origin")), pairs(t.get("rst_ttl"))
+    wrong = []
+    for r in rsts:
+        f = int(r["frame.number"])
+        claimed = "client" if r["tcp.srcport"] == client_port else "server"
+        truth = origins.get(f, claimed)
+        if r["connlost.rst.origin"] != truth or (truth != "middlebox" and r["connlost.rst.ttl"] !=
+                                                 r["connlost.rst.ttl_expected"]):
+            wrong.append((f, r["connlost.rst.origin"], truth))
+        elif f in ttls and r["connlost.rst.ttl"] != ttls[f]:
+            wrong.append((f, "ttl", r["connlost.rst.ttl"], ttls[f]))
     if rsts:
-        check(f"{name}: origin of {len(rsts)} RST(s) is the endpoint that sent it, TTL as its own", not wrong,
+        forged = sum(1 for v in origins.values() if v == "middlebox")
+        check(f"{name}: origin of {len(rsts)} RST(s) ({forged} forged) as the truth measured", not wrong,
               str(wrong[:5]))
 
     expect = t.get("expect_cause", "none")
@@ -114,6 +153,9 @@ def check_capture(tshark, truth_path):
         check(f"{name}: confidence in 1..100", 0 < conf <= 100, str(conf))
         evidence = ints(last["connlost.evidence"])
         check(f"{name}: evidence frames exist", evidence and all(0 < e <= frames for e in evidence), str(evidence))
+
+    if t.get("fw"):  # the reset/idle scenarios: several connections, each judged on its own
+        check_streams(name, t, one, expect)
 
     if expect == "pmtud-blackhole":
         last = verdicts[-1]
@@ -181,6 +223,64 @@ def check_capture(tshark, truth_path):
             check(f"{name}: every ICMP reassembly timeout is tied to the conversation", all(tied))
     if expect == "none" and t.get("proto") == "udp":
         check(f"{name}: no datagram declared lost", not any(r["connlost.frag.lost_ids"] for r in one))
+
+
+def check_streams(name, t, one, expect):
+    by_stream = {}
+    for r in one:
+        if r["tcp.stream"]:
+            by_stream.setdefault(int(r["tcp.stream"]), []).append(r)
+    wanted = set(filter(None, t.get("expect_experts", "").split(",")))
+    for n, st in sorted(streams(t).items()):
+        rows = by_stream.get(n, [])
+        verdicts = [r for r in rows if r["connlost.cause"]]
+        if st["end_kind"] != "rst" or expect == "none":
+            check(f"{name}: stream {n} (ends {st['end_kind']}) has no cause", not verdicts,
+                  str([(r["frame.number"], r["connlost.cause"]) for r in verdicts][:3]))
+            continue
+        last = verdicts[-1] if verdicts else None
+        check(f"{name}: stream {n} verdict is {expect}", last and last["connlost.cause"] == expect,
+              last and last["connlost.cause"])
+        if not last or expect not in IDLE_CAUSES:
+            continue
+        idle = float(last["connlost.idle"] or 0)
+        check(f"{name}: stream {n} idle gap {idle:.3f} s within 5 % of {st['gap']:.3f} s", close(idle, st["gap"]))
+        gap_row = one[st["gap_frame"] - 1]
+        check(f"{name}: stream {n} frame {st['gap_frame']} after the gap carries it",
+              close(float(gap_row["connlost.idle"] or 0), st["gap"]), gap_row["connlost.idle"])
+        fw_timeout = float(t.get("fw_timeout") or 0)
+        lo, hi = float(last["connlost.idle_timeout.min"] or 0), float(last["connlost.idle_timeout.max"] or 0)
+        rec = float(last["connlost.keepalive.recommended"] or 0)
+        if fw_timeout:
+            check(f"{name}: stream {n} idle-timeout bracket ({lo:.3f}, {hi:.3f}] holds the firewall's {fw_timeout} s",
+                  lo < fw_timeout <= hi * 1.05)
+        if lo:  # a survived gap bounds the timeout from below: the recommendation is then safe for sure
+            check(f"{name}: stream {n} recommended keep-alive {rec:.3f} s <= survived gap {lo:.3f} s"
+                  + (f" < {fw_timeout} s" if fw_timeout else ""), 0 < rec <= lo and (not fw_timeout or rec < fw_timeout))
+        else:
+            check(f"{name}: stream {n} recommended keep-alive {rec:.3f} s is half the fatal gap {hi:.3f} s",
+                  close(rec, hi / 2, 1))
+    period = t.get("period")
+    if period:
+        shown = [r for r in one if r["connlost.period"]]
+        got = float(shown[-1]["connlost.period"]) if shown else 0
+        count = int(shown[-1]["connlost.period.count"]) if shown else 0
+        times = [x for x in t.get("disconnect_times", "").split(",") if x]
+        check(f"{name}: period {got:.3f} s within 5 % of {float(period):.3f} s over {count} disconnects",
+              close(got, float(period)) and count == len(times), f"count {count} vs {len(times)}")
+    for expert in sorted(wanted):
+        check(f"{name}: expert connlost.{expert} raised", any(r[f"connlost.{expert}"] for r in one))
+    for expert in ("keepalive_missing", "keepalive_too_sparse", "periodic_disconnect", "middlebox_reset"):
+        if expert not in wanted:
+            check(f"{name}: no connlost.{expert}", not any(r[f"connlost.{expert}"] for r in one))
+    probes = set(ints(t.get("keepalive_frames")))
+    acks = set(ints(t.get("keepalive_ack_frames")))
+    seen_probes = {int(r["frame.number"]) for r in one if r["connlost.keepalive"] == "probe"}
+    seen_acks = {int(r["frame.number"]) for r in one if r["connlost.keepalive"] == "ack"}
+    check(f"{name}: keep-alive probes as Wireshark marks them ({len(probes)})", seen_probes == probes,
+          f"extra {sorted(seen_probes - probes)} missing {sorted(probes - seen_probes)}")
+    check(f"{name}: keep-alive answers as Wireshark marks them ({len(acks)})", seen_acks == acks,
+          f"extra {sorted(seen_acks - acks)} missing {sorted(acks - seen_acks)}")
 
 
 def main():

@@ -188,15 +188,18 @@ cl_tcp_run() {
     cl_wait "$SRV_PID" 15
 }
 
-# cl_delay NS DELAY_MS -- delay every forwarded TCP packet in router NS by
-# DELAY_MS (each direction) with the NFQUEUE program gen/nfq-delay.c
-# (no netem on this kernel).  Stopped by PID in cl_teardown / cl_delay_stop.
+# cl_delay NS DELAY_MS [MAX_SECONDS] -- delay every forwarded TCP packet in
+# router NS by DELAY_MS (each direction) with the NFQUEUE program
+# gen/nfq-delay.c (no netem on this kernel); the program exits after
+# MAX_SECONDS (default 60).  The NFQUEUE rule is appended to FORWARD, so rules
+# added before (cl_fw) see the packets first.  Stopped by PID in cl_teardown /
+# cl_delay_stop.
 cl_delay() {
-    local ns=$1 ms=$2 i
+    local ns=$1 ms=$2 max=${3:-60} i
     NFQ_BIN=$(mktemp /tmp/cl_nfq-delay.XXXXXX)
     gcc -O2 -Wall -o "$NFQ_BIN" "$GEN_DIR/nfq-delay.c" -lnetfilter_queue
     NFQ_ERR=$(mktemp /tmp/cl_nfq-delay-log.XXXXXX)
-    cl_bg NFQ_PID "$ns" "$NFQ_BIN" 91 "$ms" 60 2>"$NFQ_ERR"
+    cl_bg NFQ_PID "$ns" "$NFQ_BIN" 91 "$ms" "$max" 2>"$NFQ_ERR"
     for ((i = 0; i < 50; i++)); do grep -q ready "$NFQ_ERR" && break; sleep 0.1; done
     grep -q ready "$NFQ_ERR" || { cat "$NFQ_ERR" >&2; return 1; }
     nsx "$ns" iptables -A FORWARD -p tcp -j NFQUEUE --queue-num 91 --queue-bypass
@@ -205,4 +208,46 @@ cl_delay_stop() {
     kill "$NFQ_PID" 2>/dev/null || true
     cl_wait "$NFQ_PID" 5
     rm -f "$NFQ_BIN" "$NFQ_ERR"
+}
+
+# cl_ttl CLIENT_TTL SERVER_TTL -- default IPv4 TTL of the end hosts (per netns)
+cl_ttl() {
+    nsx $NS_C sysctl -qw net.ipv4.ip_default_ttl="$1"
+    nsx $NS_S sysctl -qw net.ipv4.ip_default_ttl="$2"
+    [ "$(nsx $NS_C sysctl -n net.ipv4.ip_default_ttl)" = "$1" ] &&
+    [ "$(nsx $NS_S sysctl -n net.ipv4.ip_default_ttl)" = "$2" ] || { echo "cl_ttl: TTL not set" >&2; return 1; }
+}
+
+# cl_fw NS reject|drop TIMEOUT -- stateful firewall in router NS: conntrack
+# with established timeout TIMEOUT s and tcp_loose=0 (a mid-stream packet of
+# an expired connection is INVALID, not NEW); INVALID TCP is answered with a
+# forged RST (reject; iptables REJECT --reject-with tcp-reset, sent by the
+# router itself, TTL 64) or dropped silently (drop).  Call before cl_delay so
+# the rule comes before the NFQUEUE rule.  The sysctls are per netns; the
+# conntrack rule loads/enables conntrack in NS first so they exist.
+cl_fw() {
+    local ns=$1 act=$2 to=$3 tgt
+    case $act in
+        reject) tgt="REJECT --reject-with tcp-reset";;
+        drop)   tgt="DROP";;
+        *) echo "cl_fw: reject|drop" >&2; return 1;;
+    esac
+    nsx "$ns" iptables -A FORWARD -p tcp -m conntrack --ctstate INVALID -j $tgt
+    nsx "$ns" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established="$to" \
+        net.netfilter.nf_conntrack_tcp_loose=0
+    [ "$(nsx "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established)" = "$to" ] &&
+    [ "$(nsx "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_loose)" = 0 ] ||
+        { echo "cl_fw: conntrack sysctls not set in $ns" >&2; return 1; }
+    echo "cl_fw: $ns established timeout $to s, tcp_loose 0 (host netns: $(sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established 2>/dev/null || echo -) s, loose $(sysctl -n net.netfilter.nf_conntrack_tcp_loose 2>/dev/null || echo -))" >&2
+}
+
+# cl_idle_run "SERVER OPTIONS" "CLIENT OPTIONS" -- one gen/idleapp.py
+# server (cl_s, port 8080) / client (cl_c) run over IPv4; captures must run.
+cl_idle_run() {
+    local rc=0
+    cl_bg SRV_PID $NS_S /usr/bin/python3 "$GEN_DIR/idleapp.py" server $S4 8080 $1
+    cl_wait_listen $NS_S 8080
+    nsx $NS_C timeout 90 /usr/bin/python3 "$GEN_DIR/idleapp.py" client $S4 8080 $2 || rc=$?
+    echo "client exit status $rc" >&2
+    cl_wait "$SRV_PID" 20
 }

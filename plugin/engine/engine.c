@@ -17,6 +17,13 @@ void cl_config_defaults(cl_config *cfg)
     cfg->max_conversations = 200000;
     cfg->max_segments = 2048;
     cfg->max_fragments = 65536;
+    cfg->idle_min_ms = 1000;
+    cfg->drop_min_retrans = 2;
+    cfg->rto_min_retrans = 3;
+    cfg->rst_ttl_tolerance = 0;
+    cfg->period_min_count = 3;
+    cfg->period_jitter_pct = 10;
+    cfg->max_pairs = 10000;
 }
 
 /* Keys are memset before they are filled, so hashing the bytes is safe. */
@@ -149,10 +156,16 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->cfg.max_conversations = MAX(eng->cfg.max_conversations, 1);
     eng->cfg.max_segments = MAX(eng->cfg.max_segments, 1);
     eng->cfg.max_fragments = MAX(eng->cfg.max_fragments, 1);
+    eng->cfg.idle_min_ms = MAX(eng->cfg.idle_min_ms, 1);
+    eng->cfg.drop_min_retrans = MAX(eng->cfg.drop_min_retrans, 1);
+    eng->cfg.rto_min_retrans = MAX(eng->cfg.rto_min_retrans, 1);
+    eng->cfg.period_min_count = MAX(eng->cfg.period_min_count, 3);
+    eng->cfg.max_pairs = MAX(eng->cfg.max_pairs, 1);
     eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
     eng->conv_by_stream = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_queue_init(&eng->conv_order);
     cl_frag_init(eng);
+    cl_idle_init(eng);
     eng->results = g_ptr_array_new_with_free_func(result_free);
     return eng;
 }
@@ -167,6 +180,7 @@ void cl_engine_free(cl_engine *eng)
     g_hash_table_destroy(eng->conv_by_tuple);
     g_hash_table_destroy(eng->conv_by_stream);
     cl_frag_free(eng);
+    cl_idle_free(eng);
     g_ptr_array_free(eng->results, TRUE);
     g_free(eng);
 }
@@ -341,11 +355,15 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     if (from < 0)
         return res;
     cl_pmtu_tcp(eng, conv, from, pkt, &res);
-    if (pkt->tcp_flags & CL_TCP_RST)
-        cl_rst_origin(eng, conv, from, pkt, &res);
-    cl_rst_baseline(conv, from, pkt);
-    if (pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN)) {
+    bool ends = pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN);
+    if (ends)
         cl_pmtu_at_end(eng, conv, from, pkt, &res);
+    cl_rst_origin_t origin = CL_RST_UNKNOWN;
+    if (pkt->tcp_flags & CL_TCP_RST)
+        origin = cl_rst_origin(eng, conv, from, pkt, &res);
+    cl_idle_tcp(eng, conv, from, pkt, origin, &res);
+    cl_rst_baseline(conv, from, pkt);
+    if (ends) {
         conv->ended = true;
         if (conv->cause)
             cl_verdict_show(eng, conv, &res);

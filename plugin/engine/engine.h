@@ -79,6 +79,13 @@ typedef struct {
     unsigned max_conversations; /* table bound */
     unsigned max_segments;      /* outstanding segments tracked per direction */
     unsigned max_fragments;     /* pending datagrams tracked in all */
+    unsigned idle_min_ms;       /* a silence this long with nothing outstanding is an idle gap */
+    unsigned drop_min_retrans;  /* unanswered retransmissions after an idle gap that make it an idle-drop */
+    unsigned rto_min_retrans;   /* unanswered retransmissions before the end that make a retransmission-timeout */
+    unsigned rst_ttl_tolerance; /* hops a RST's TTL may differ from its endpoint's own packets */
+    unsigned period_min_count;  /* disconnects of one client/server pair before a period is named */
+    unsigned period_jitter_pct; /* spread of the intervals (standard deviation, % of the mean) still periodic */
+    unsigned max_pairs;         /* client/server pairs tracked for idle timeouts and periods */
 } cl_config;
 
 void cl_config_defaults(cl_config *cfg);
@@ -93,18 +100,44 @@ enum {
     CL_EXP_LOW_CONFIDENCE = 1u << 5,
     CL_EXP_TABLE_FULL = 1u << 6,
     CL_EXP_MIDDLEBOX_RESET = 1u << 7,
+    CL_EXP_KEEPALIVE_MISSING = 1u << 8,
+    CL_EXP_KEEPALIVE_TOO_SPARSE = 1u << 9,
+    CL_EXP_PERIODIC_DISCONNECT = 1u << 10,
 };
 
-/* Which optional numbers a result carries. */
+/* Which optional numbers a cl_numbers carries. */
 enum {
     CL_HAS_PMTU = 1u << 0,
     CL_HAS_LARGEST_ACKED = 1u << 1,
     CL_HAS_SMALLEST_LOST = 1u << 2,
     CL_HAS_ICMP_FRAME = 1u << 3,
-    CL_HAS_DUPACK = 1u << 4,
-    CL_HAS_FRAG = 1u << 5,
-    CL_HAS_RST = 1u << 6,
+    CL_HAS_FRAG = 1u << 4,
+    CL_HAS_IDLE = 1u << 5,
+    CL_HAS_KEEPALIVE_INTERVAL = 1u << 6,
+    CL_HAS_IDLE_TIMEOUT_MIN = 1u << 7,
+    CL_HAS_IDLE_TIMEOUT_MAX = 1u << 8,
+    CL_HAS_KEEPALIVE_RECOMMENDED = 1u << 9,
+    CL_HAS_PERIOD = 1u << 10,
+    CL_HAS_RETRANS = 1u << 11,
 };
+
+/* Numbers that go with a verdict or a frame; times in seconds. */
+typedef struct {
+    uint32_t has; /* CL_HAS_* */
+    uint32_t pmtu, largest_acked, smallest_lost, icmp_frame;
+    uint32_t frag_incomplete;  /* incomplete datagrams in this conversation so far */
+    double idle;               /* silence before this packet / before the packet that failed */
+    double keepalive_interval; /* silence before a keep-alive, the widest in the conversation on a verdict */
+    double idle_timeout_min;   /* longest idle gap a connection of this client/server pair survived */
+    double idle_timeout_max;   /* shortest idle gap after which one failed */
+    double keepalive_recommended;
+    double period;         /* regular interval between this pair's disconnects */
+    uint32_t period_count; /* disconnects that show it */
+    uint32_t retrans;      /* retransmissions nobody answered */
+} cl_numbers;
+
+/* Copy the numbers `src` has into `dst`. */
+void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
 
 typedef struct {
     uint32_t conv_id;   /* connlost's own conversation number, 0 if none */
@@ -113,16 +146,20 @@ typedef struct {
     char *summary;      /* with cause */
     GArray *evidence;   /* uint32_t frame numbers, with cause */
     uint32_t experts;   /* CL_EXP_* */
-    char *note;         /* text of a non-verdict expert info (ICMP seen, PMTUD works, ...) */
+    char *note;         /* text of a non-verdict observation (ICMP seen, PMTUD works, ...) */
+    cl_numbers num;
 
-    uint32_t has; /* CL_HAS_* */
-    uint32_t pmtu, largest_acked, smallest_lost, icmp_frame;
+    bool has_dupack;
     uint32_t dupack_count, dupack_first;
-    uint32_t frag_incomplete; /* incomplete datagrams in this conversation so far */
-    char *frag_lost_ids;      /* IP IDs declared lost on this frame (the first few) */
-    uint32_t frag_lost_here;  /* how many were declared lost on this frame */
-    const char *rst_origin;   /* who sent this RST: client, server, middlebox or unknown */
+    char *frag_lost_ids;     /* IP IDs declared lost on this frame (the first few) */
+    uint32_t frag_lost_here; /* how many were declared lost on this frame */
+    const char *keepalive;   /* "probe" or "ack" on a TCP keep-alive and its answer */
+
+    const char *rst_origin; /* who sent this RST: client, server, middlebox or unknown; NULL on other frames */
     uint8_t rst_ttl, rst_ttl_expected;
+    uint32_t rst_answers; /* the other side's packet this RST came after, 0 if none */
+    double rst_delay;     /* time since that packet */
+    double rst_min_delay; /* fastest the claimed sender ever answered the other side, < 0 if unknown */
 } cl_result;
 
 /* Lists of IP IDs and frames in results and summaries stop after this many. */

@@ -115,9 +115,9 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
         conv->frag_icmp_frame = icmp_frame;
 
     cl_result *r = cl_result_for(eng, res, conv);
-    r->has |= CL_HAS_FRAG;
+    r->num.has |= CL_HAS_FRAG;
     r->experts |= CL_EXP_FRAGMENT_LOST;
-    r->frag_incomplete = conv->frag_incomplete;
+    r->num.frag_incomplete = conv->frag_incomplete;
     if (r->frag_lost_here++ < CL_MAX_IDS_SHOWN) {
         char *ids =
             r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);
@@ -160,8 +160,7 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
                     g_string_free(sum, FALSE),
                     evidence,
                     n,
-                    .has = CL_HAS_FRAG,
-                    .frag_incomplete = conv->frag_incomplete,
+                    .num = {.has = CL_HAS_FRAG, .frag_incomplete = conv->frag_incomplete},
                     .experts = CL_EXP_FRAGMENT_LOST};
     cl_verdict_propose(eng, conv, &f, res);
 }

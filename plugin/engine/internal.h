@@ -71,6 +71,27 @@ typedef struct {
     /* ICMP "fragmentation needed"/"packet too big" about this side's packets */
     uint32_t icmp_mtu, icmp_frame;
     bool pmtud_working_noted;
+
+    /* liveness (idle.c): what this side sent and whether anyone answered */
+    bool has_snd_next;
+    uint32_t snd_next; /* end of everything it sent, SYN and FIN included */
+    bool fin_sent;
+    bool has_ack_seen;
+    uint32_t ack_seen;    /* highest ACK the other side sent for it, before the current packet */
+    bool new_data_open;   /* new_data_end not acknowledged yet: its answer time is still to be measured */
+    double new_data_time; /* when the data (or SYN) ending at new_data_end first left */
+    uint32_t new_data_end;
+    double min_answer;                          /* fastest this side acknowledged the other's new data, < 0 unknown */
+    uint32_t unanswered;                        /* its retransmissions since the other side was last heard */
+    uint32_t unanswered_first, unanswered_last; /* their frames */
+    bool keepalive_pending;                     /* a keep-alive probe not yet answered */
+    double last_time;                           /* its latest packet */
+    uint32_t last_frame;
+    bool latest_had_ack;
+    uint32_t latest_ack; /* the ACK number of that packet */
+    uint16_t last_ip_id; /* IPv4 ID of its latest non-RST packet */
+    uint8_t ip_id_run;   /* consecutive small ID increments: a per-connection counter */
+    uint32_t rst_frame;  /* latest RST in its name judged its own, 0 if none */
 } cl_side;
 
 /* What one analysis found: offered to the conversation's verdict. */
@@ -80,10 +101,12 @@ typedef struct {
     char *summary; /* taken over */
     const uint32_t *evidence;
     unsigned n_evidence;
-    uint32_t has; /* CL_HAS_* numbers below that go with the verdict */
-    uint32_t pmtu, largest_acked, smallest_lost, icmp_frame, frag_incomplete;
+    cl_numbers num;   /* numbers that go with the verdict */
     uint32_t experts; /* CL_EXP_* of the cause */
 } cl_finding;
+
+/* Who a RST came from, relative to the side whose address it carries. */
+typedef enum { CL_RST_UNKNOWN, CL_RST_GENUINE, CL_RST_FORGED } cl_rst_origin_t;
 
 typedef struct cl_conv cl_conv;
 struct cl_conv {
@@ -104,13 +127,27 @@ struct cl_conv {
     uint32_t frag_icmp_frame; /* latest ICMP reassembly timeout about them */
     GArray *frag_frames;      /* their first fragments */
 
+    /* idle gaps and keep-alives (idle.c) */
+    double prev_time; /* the conversation's previous TCP packet, either direction */
+    uint32_t prev_frame;
+    bool idle_open;   /* a packet came after an idle gap and its fate is not known yet */
+    int8_t idle_from; /* the side that sent it */
+    double idle_gap;
+    uint32_t idle_frame, idle_start_frame;
+    bool idle_was_keepalive;
+    bool keepalive_seen;
+    double keepalive_widest;
+    bool disconnect_counted;
+    bool rst_seen;
+
     /* verdict so far */
     const char *cause;
     uint8_t confidence;
     char *summary;
     GArray *evidence;
-    cl_finding numbers; /* the verdict's numbers and experts (summary and evidence unused) */
-    GList *lru_link;    /* in eng->conv_order */
+    cl_numbers numbers; /* the verdict's numbers */
+    uint32_t verdict_experts;
+    GList *lru_link; /* in eng->conv_order */
 };
 
 /* Fragmented datagrams from one source to one destination. */
@@ -139,6 +176,24 @@ typedef struct {
     GList *age_link;  /* in eng->frag_order, or in eng->frag_declared once declared lost */
 } cl_datagram;
 
+/* What the capture showed of one client talking to one server port (idle.c): the device idle timeout
+ * bracket and the times connections were lost. */
+typedef struct {
+    cl_addr client, server;
+    uint16_t server_port;
+    uint8_t pad[2]; /* keys are hashed as bytes */
+} cl_pair_key;
+
+typedef struct {
+    cl_pair_key key;
+    double survived_max; /* longest idle gap a connection survived, 0 if none */
+    uint32_t survived_frame;
+    double failed_min; /* shortest idle gap after which one failed, 0 if none */
+    uint32_t failed_frame;
+    GArray *disconnects; /* double times, the latest ones (bounded) */
+    GList *lru_link;     /* in eng->pair_order */
+} cl_pair;
+
 struct cl_engine {
     cl_config cfg;
     uint32_t next_conv_id;
@@ -150,7 +205,9 @@ struct cl_engine {
     GQueue frag_declared;       /* cl_datagram* declared lost, kept a while for late ICMPs */
     GHashTable *frag_flows;     /* cl_fragflow key -> cl_fragflow* */
     GPtrArray *results;         /* every cl_result handed out */
-    bool conv_cap_noted, frag_cap_noted;
+    GHashTable *pairs;          /* cl_pair_key* -> cl_pair* */
+    GQueue pair_order;          /* cl_pair*, least recently used first */
+    bool conv_cap_noted, frag_cap_noted, pair_cap_noted;
 };
 
 /* engine.c */
@@ -180,7 +237,14 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
 
 /* rst.c: who sent a RST */
 void cl_rst_baseline(cl_conv *conv, int from, const cl_packet *pkt);
-void cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
+cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
+
+/* idle.c: idle gaps, keep-alives, unanswered retransmissions, the causes that follow from them, and the
+ * client/server pairs' idle-timeout bracket and disconnect period */
+void cl_idle_init(cl_engine *eng);
+void cl_idle_free(cl_engine *eng);
+void cl_idle_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_rst_origin_t origin,
+                 cl_result **res);
 
 /* verdict.c: one cause per conversation */
 /* Offer a finding; if it becomes (or updates) the verdict, show it on this frame. */

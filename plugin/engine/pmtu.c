@@ -20,6 +20,7 @@ void cl_side_init(cl_side *s)
 {
     memset(s, 0, sizeof(*s));
     g_queue_init(&s->segments);
+    s->min_answer = -1;
 }
 
 void cl_side_clear(cl_side *s)
@@ -97,12 +98,15 @@ static void offer_blackhole(cl_engine *eng, cl_conv *conv, const cl_side *s, cl_
         .summary = g_string_free(summary, FALSE),
         .evidence = evidence,
         .n_evidence = n_evidence,
-        .has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (largest ? CL_HAS_LARGEST_ACKED : 0) |
-               (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0),
-        .pmtu = pmtu,
-        .largest_acked = largest,
-        .smallest_lost = smallest_lost,
-        .icmp_frame = s->icmp_frame,
+        .num =
+            {
+                .has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (largest ? CL_HAS_LARGEST_ACKED : 0) |
+                       (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0),
+                .pmtu = pmtu,
+                .largest_acked = largest,
+                .smallest_lost = smallest_lost,
+                .icmp_frame = s->icmp_frame,
+            },
         .experts = CL_EXP_PMTUD_BLACKHOLE,
     };
     cl_verdict_propose(eng, conv, &f, res);
@@ -358,9 +362,9 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
         s->pmtud_working_noted = true;
         cl_result *r = cl_result_for(eng, res, conv);
         r->experts |= CL_EXP_PMTUD_WORKING;
-        r->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
-        r->pmtu = s->icmp_mtu;
-        r->icmp_frame = s->icmp_frame;
+        r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+        r->num.pmtu = s->icmp_mtu;
+        r->num.icmp_frame = s->icmp_frame;
         cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
                                           "sends %u-byte packets",
                                           ptb_name(s), s->icmp_frame, s->icmp_mtu, ip_len));
@@ -382,7 +386,7 @@ static void note_pure_ack(cl_engine *eng, cl_conv *conv, int from, const cl_pack
     if (me->dup_count++ == 0)
         me->dup_first = pkt->frame;
     cl_result *r = cl_result_for(eng, res, conv);
-    r->has |= CL_HAS_DUPACK;
+    r->has_dupack = true;
     r->dupack_count = me->dup_count;
     r->dupack_first = me->dup_first;
     if (me->dup_count == eng->cfg.dupack_chain)
@@ -456,9 +460,9 @@ void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt
     cl_addr_format(&pkt->ip.src, 0, from, sizeof(from));
     cl_result *r = cl_result_for(eng, res, conv);
     r->experts |= CL_EXP_PMTUD_ICMP;
-    r->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
-    r->pmtu = mtu;
-    r->icmp_frame = pkt->frame;
+    r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+    r->num.pmtu = mtu;
+    r->num.icmp_frame = pkt->frame;
     cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", ptb_name(s),
                                       from, pkt->inner.total_len, who, mtu));
 }

@@ -42,12 +42,42 @@ static void set_evidence(cl_conv *conv, const cl_finding *f)
     g_array_set_size(conv->evidence, kept);
 }
 
-static void keep_numbers(cl_conv *conv, const cl_finding *f)
+void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src)
 {
-    conv->numbers = *f;
-    conv->numbers.summary = NULL;
-    conv->numbers.evidence = NULL;
-    conv->numbers.n_evidence = 0;
+    uint32_t h = src->has;
+    dst->has |= h;
+    if (h & CL_HAS_PMTU)
+        dst->pmtu = src->pmtu;
+    if (h & CL_HAS_LARGEST_ACKED)
+        dst->largest_acked = src->largest_acked;
+    if (h & CL_HAS_SMALLEST_LOST)
+        dst->smallest_lost = src->smallest_lost;
+    if (h & CL_HAS_ICMP_FRAME)
+        dst->icmp_frame = src->icmp_frame;
+    if (h & CL_HAS_FRAG)
+        dst->frag_incomplete = src->frag_incomplete;
+    if (h & CL_HAS_IDLE)
+        dst->idle = src->idle;
+    if (h & CL_HAS_KEEPALIVE_INTERVAL)
+        dst->keepalive_interval = src->keepalive_interval;
+    if (h & CL_HAS_IDLE_TIMEOUT_MIN)
+        dst->idle_timeout_min = src->idle_timeout_min;
+    if (h & CL_HAS_IDLE_TIMEOUT_MAX)
+        dst->idle_timeout_max = src->idle_timeout_max;
+    if (h & CL_HAS_KEEPALIVE_RECOMMENDED)
+        dst->keepalive_recommended = src->keepalive_recommended;
+    if (h & CL_HAS_PERIOD)
+        dst->period = src->period, dst->period_count = src->period_count;
+    if (h & CL_HAS_RETRANS)
+        dst->retrans = src->retrans;
+}
+
+static bool numbers_equal(const cl_numbers *a, const cl_numbers *b)
+{
+    cl_numbers x = {0}, y = {0};
+    cl_numbers_merge(&x, a);
+    cl_numbers_merge(&y, b);
+    return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
 /* Takes the finding as the conversation's verdict if it is a deeper cause, or the same one at least as
@@ -61,19 +91,18 @@ static bool verdict_offer(cl_conv *conv, cl_finding *f)
         g_free(f->summary);
         return false;
     }
-    const cl_finding *n = &conv->numbers;
-    bool numbers_moved = f->has != n->has || f->pmtu != n->pmtu || f->largest_acked != n->largest_acked ||
-                         f->smallest_lost != n->smallest_lost || f->icmp_frame != n->icmp_frame ||
-                         f->frag_incomplete != n->frag_incomplete;
     /* a rewording only: the end of the conversation shows the latest one */
-    bool reworded = same && f->confidence == conv->confidence && !numbers_moved;
+    bool reworded = same && f->confidence == conv->confidence && numbers_equal(&f->num, &conv->numbers) &&
+                    f->experts == conv->verdict_experts;
     conv->cause = f->cause;
     conv->confidence = f->confidence;
     g_free(conv->summary);
     conv->summary = f->summary;
     f->summary = NULL;
     set_evidence(conv, f);
-    keep_numbers(conv, f);
+    memset(&conv->numbers, 0, sizeof(conv->numbers));
+    cl_numbers_merge(&conv->numbers, &f->num);
+    conv->verdict_experts = f->experts;
     return !reworded;
 }
 
@@ -90,19 +119,8 @@ void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
         r->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g_array_set_size(r->evidence, 0);
     g_array_append_vals(r->evidence, conv->evidence->data, conv->evidence->len);
-    const cl_finding *n = &conv->numbers;
-    r->experts |= n->experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
-    r->has |= n->has;
-    if (n->has & CL_HAS_PMTU)
-        r->pmtu = n->pmtu;
-    if (n->has & CL_HAS_LARGEST_ACKED)
-        r->largest_acked = n->largest_acked;
-    if (n->has & CL_HAS_SMALLEST_LOST)
-        r->smallest_lost = n->smallest_lost;
-    if (n->has & CL_HAS_ICMP_FRAME)
-        r->icmp_frame = n->icmp_frame;
-    if (n->has & CL_HAS_FRAG)
-        r->frag_incomplete = n->frag_incomplete;
+    r->experts |= conv->verdict_experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
+    cl_numbers_merge(&r->num, &conv->numbers);
 }
 
 void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res)

@@ -31,6 +31,7 @@ typedef struct {
     cl_addr client, server;
     uint16_t cport, sport;
     uint8_t client_ttl, server_ttl; /* 0: 64 */
+    uint32_t stream;
 } harness;
 
 static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
@@ -52,7 +53,7 @@ static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_
     p.sport = from_client ? h->cport : h->sport;
     p.dport = from_client ? h->sport : h->cport;
     p.has_stream = true;
-    p.stream = 0;
+    p.stream = h->stream;
     p.tcp_flags = flags;
     p.seq = seq;
     p.ack = ack;
@@ -97,8 +98,8 @@ static void test_blackhole_sender_side(void)
     CHECK(first && h.frame == 10 && r == NULL); /* the third transmission (frame 9) was enough, shown once */
     r = first;
     CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0);
-    CHECK(r && r->pmtu == 1492);
-    CHECK(r && r->smallest_lost == 1500 && r->largest_acked == 172);
+    CHECK(r && r->num.pmtu == 1492);
+    CHECK(r && r->num.smallest_lost == 1500 && r->num.largest_acked == 172);
     CHECK(r && r->evidence && r->evidence->len == 4);                    /* frames 5 (got through), 7, 8, 9 */
     r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 1.0); /* client gives up */
     CHECK(r && r->cause && strcmp(r->cause, "pmtud-blackhole") == 0 && r->confidence >= 80);
@@ -162,7 +163,7 @@ static void test_dupack_chain(void)
             first = h.frame;
     }
     /* the first of these ACKs repeats the ACK of frame 6 */
-    CHECK(r && (r->has & CL_HAS_DUPACK) && r->dupack_count == 4 && r->dupack_first == first);
+    CHECK(r && r->has_dupack && r->dupack_count == 4 && r->dupack_first == first);
     cl_engine_free(h.eng);
 }
 
@@ -201,10 +202,10 @@ static void test_pmtud_working(void)
     handshake(&h, &cfg);
     tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.001);
     const cl_result *r = icmp_ptb(&h, 1492, 1500);
-    CHECK(r && (r->experts & CL_EXP_PMTUD_ICMP) && r->pmtu == 1492 && r->icmp_frame == h.frame && !r->cause);
+    CHECK(r && (r->experts & CL_EXP_PMTUD_ICMP) && r->num.pmtu == 1492 && r->num.icmp_frame == h.frame && !r->cause);
     uint32_t icmp_frame = h.frame;
     r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 1440, true, 0.001);
-    CHECK(r && (r->experts & CL_EXP_PMTUD_WORKING) && r->icmp_frame == icmp_frame && !r->cause);
+    CHECK(r && (r->experts & CL_EXP_PMTUD_WORKING) && r->num.icmp_frame == icmp_frame && !r->cause);
     r = tcp(&h, true, CL_TCP_ACK, 201, 6561, 0, true, 0.001);
     CHECK(!r || !r->cause);
     r = tcp(&h, false, CL_TCP_FIN | CL_TCP_ACK, 6561, 201, 0, true, 0.001);
@@ -256,7 +257,7 @@ static void test_fragment_loss(void)
         if (r && r->cause)
             last_cause = r;
     }
-    CHECK(last_cause && strcmp(last_cause->cause, "fragment-loss") == 0 && last_cause->frag_incomplete == 2);
+    CHECK(last_cause && strcmp(last_cause->cause, "fragment-loss") == 0 && last_cause->num.frag_incomplete == 2);
     CHECK(last_cause && last_cause->summary && strstr(last_cause->summary, "0x0003") &&
           strstr(last_cause->summary, "0x0006") && !strstr(last_cause->summary, "0x0007"));
     cl_engine_free(eng);
@@ -379,7 +380,7 @@ static void test_review_cases(void)
         if (r && r->cause && !first)
             first = r;
     }
-    CHECK(first && strcmp(first->cause, "pmtud-blackhole") == 0 && first->largest_acked == 172);
+    CHECK(first && strcmp(first->cause, "pmtud-blackhole") == 0 && first->num.largest_acked == 172);
     cl_engine_free(h.eng);
 
     /* table bounds of zero are raised to one */
@@ -437,6 +438,210 @@ static void test_rst_origin(void)
     cl_engine_free(eng);
 }
 
+static bool is_cause(const cl_result *r, const char *cause) { return r && r->cause && strcmp(r->cause, cause) == 0; }
+
+/* A fresh connection of the same client and server (next stream, next client port), at the harness's time. */
+static void reconnect(harness *h)
+{
+    h->stream++;
+    h->cport++;
+    tcp(h, true, CL_TCP_SYN, 100, 0, 0, true, 0.001);
+    tcp(h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.001);
+    tcp(h, true, CL_TCP_ACK, 101, 5001, 0, true, 0.001);
+    tcp(h, true, CL_TCP_ACK | CL_TCP_PSH, 101, 5001, 100, true, 0.001);
+    tcp(h, false, CL_TCP_ACK | CL_TCP_PSH, 5001, 201, 120, true, 0.001);
+    tcp(h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);
+}
+
+/* Idle, then the next request meets a RST forged by a firewall (TTL 62 where the server's packets have 64). */
+static void test_idle_reset(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 300);
+    CHECK(r && (r->num.has & CL_HAS_IDLE) && r->num.idle > 299.99 && r->num.idle < 300.01 && !r->cause);
+    h.server_ttl = 62;
+    r = tcp(&h, false, CL_TCP_RST, 5121, 0, 0, false, 0.0005);
+    CHECK(is_cause(r, "idle-reset") && r->rst_origin && strcmp(r->rst_origin, "middlebox") == 0);
+    CHECK(r && (r->experts & CL_EXP_KEEPALIVE_MISSING) && (r->num.has & CL_HAS_IDLE_TIMEOUT_MAX) &&
+          r->num.idle_timeout_max > 299.99 && !(r->num.has & CL_HAS_IDLE_TIMEOUT_MIN));
+    CHECK(r && (r->num.has & CL_HAS_KEEPALIVE_RECOMMENDED) && r->num.keepalive_recommended > 149.99 &&
+          r->num.keepalive_recommended < 150.01);
+    cl_engine_free(h.eng);
+}
+
+/* The same client and server: a 200 s gap survived, a 260 s gap failed: the bracket holds Azure's 4 min. */
+static void test_idle_bracket(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 200);
+    tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5121, 301, 100, true, 0.01); /* answered: survived */
+    tcp(&h, true, CL_TCP_ACK, 301, 5221, 0, true, 0.04);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 301, 5221, 100, true, 260);
+    h.server_ttl = 61;
+    const cl_result *r = tcp(&h, false, CL_TCP_RST, 5221, 0, 0, false, 0.0005);
+    CHECK(is_cause(r, "idle-reset") && (r->num.has & CL_HAS_IDLE_TIMEOUT_MIN) && r->num.idle_timeout_min > 199.99 &&
+          r->num.idle_timeout_min < 200.01 && r->num.idle_timeout_max > 259.99 && r->num.idle_timeout_max < 260.01);
+    CHECK(r && strstr(r->summary, "Azure") && !strstr(r->summary, "F5"));
+    CHECK(r && r->num.keepalive_recommended > 129.99 && r->num.keepalive_recommended < 130.01);
+    cl_engine_free(h.eng);
+}
+
+/* Idle, then silence: the request is retransmitted with backoff, never answered; the client gives up. */
+static void test_idle_drop(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 300);
+    const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2);
+    CHECK(r == NULL);
+    r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.4);
+    CHECK(is_cause(r, "idle-drop") && r->num.retrans == 2 && r->num.idle > 299.99 && r->num.idle < 300.01);
+    r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.8);
+    r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 301, 5121, 0, true, 2);
+    CHECK(is_cause(r, "idle-drop") && r->num.retrans == 3 && strcmp(r->rst_origin, "client") == 0);
+    cl_engine_free(h.eng);
+}
+
+/* Keep-alives every 60 s answered: no cause; each probe and answer is marked. Then keep-alives every 300 s
+ * where the device forgets after less: too sparse. */
+static void test_keepalives(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *p = NULL, *a = NULL;
+    for (int i = 0; i < 5; i++) {
+        p = tcp(&h, true, CL_TCP_ACK, 200, 5121, 0, true, 60);
+        a = tcp(&h, false, CL_TCP_ACK, 5121, 201, 0, true, 0.001);
+    }
+    CHECK(p && p->keepalive && strcmp(p->keepalive, "probe") == 0 && !p->cause && p->num.keepalive_interval > 59.99 &&
+          p->num.keepalive_interval < 60.01);
+    CHECK(a && a->keepalive && strcmp(a->keepalive, "ack") == 0 && !a->cause);
+    const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 30);
+    r = tcp(&h, false, CL_TCP_ACK, 5121, 301, 0, true, 0.001);
+    r = tcp(&h, true, CL_TCP_FIN | CL_TCP_ACK, 301, 5121, 0, true, 0.01);
+    r = tcp(&h, false, CL_TCP_FIN | CL_TCP_ACK, 5121, 302, 0, true, 0.001);
+    CHECK(!r || !r->cause);
+    cl_engine_free(h.eng);
+
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK, 200, 5121, 0, true, 300);
+    h.server_ttl = 63;
+    r = tcp(&h, false, CL_TCP_RST, 201, 0, 0, false, 0.0005);
+    CHECK(is_cause(r, "idle-reset") && (r->experts & CL_EXP_KEEPALIVE_TOO_SPARSE) &&
+          !(r->experts & CL_EXP_KEEPALIVE_MISSING) && r->num.keepalive_interval > 299.99);
+    cl_engine_free(h.eng);
+}
+
+/* Four connections of one client and server reset after idle, 600 s apart: periodic from the third on. */
+static void test_periodic(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            reconnect(&h);
+        tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 600 - 0.0065 - (i == 2 ? 5 : 0));
+        h.server_ttl = 60;
+        r = tcp(&h, false, CL_TCP_RST, 5121, 0, 0, false, 0.0005);
+        h.server_ttl = 0;
+        CHECK(is_cause(r, "idle-reset"));
+        CHECK(r && (i < 2) == !(r->experts & CL_EXP_PERIODIC_DISCONNECT));
+    }
+    CHECK(r && (r->num.has & CL_HAS_PERIOD) && r->num.period_count == 4 && r->num.period > 598 && r->num.period < 602);
+    cl_engine_free(h.eng);
+}
+
+/* Resets by the endpoints themselves: an application abort, giving up after retransmissions. */
+static void test_endpoint_resets(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 201, 0, true, 0.01);
+    CHECK(is_cause(r, "peer-reset") && strcmp(r->rst_origin, "server") == 0);
+    cl_engine_free(h.eng);
+
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    for (int i = 0; i < 4; i++)
+        CHECK(!tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i)));
+    r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 301, 5121, 0, true, 1);
+    CHECK(is_cause(r, "retransmission-timeout") && r->num.retrans == 4);
+    cl_engine_free(h.eng);
+
+    /* the "server's" RST was not its own: it still sends afterwards */
+    handshake(&h, &cfg);
+    tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 201, 0, true, 0.01);
+    r = tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5121, 201, 100, true, 0.01);
+    CHECK(is_cause(r, "middlebox-reset") && (r->experts & CL_EXP_MIDDLEBOX_RESET));
+    cl_engine_free(h.eng);
+}
+
+/* Same TTL, but the RST answers the client's packet in 0.5 ms where the server never answered faster than
+ * 40 ms: a device close to the capture point sent it. */
+static void test_rst_timing(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    memset(&h, 0, sizeof(h));
+    h.eng = cl_engine_new(&cfg);
+    h.client = v4(10, 0, 1, 2), h.server = v4(10, 0, 3, 2), h.cport = 40000, h.sport = 8080, h.time = 1;
+    tcp(&h, true, CL_TCP_SYN, 100, 0, 0, true, 0);
+    tcp(&h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.040);
+    tcp(&h, true, CL_TCP_ACK, 101, 5001, 0, true, 0.0001);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 101, 5001, 100, true, 0.001);
+    tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5001, 201, 100, true, 0.041);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5101, 100, true, 0.5);
+    const cl_result *r = tcp(&h, false, CL_TCP_RST, 5101, 0, 0, true, 0.0005);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "middlebox") == 0 && r->rst_answers == h.frame - 1 &&
+          r->rst_min_delay > 0.039 && r->rst_min_delay < 0.042);
+    CHECK(is_cause(r, "middlebox-reset"));
+    cl_engine_free(h.eng);
+}
+
+/* Bad input: time going backwards, RST storms, many pairs: no crash, bounded, a note when a bound is hit. */
+static void test_idle_bad_input(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cfg.max_pairs = 10;
+    harness h;
+    handshake(&h, &cfg);
+    CHECK(!tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, -500)); /* backwards: no idle */
+    for (int i = 0; i < 1000; i++)
+        tcp(&h, false, CL_TCP_RST, 5121 + i, 0, 0, false, 0.0001);
+    cl_engine_free(h.eng);
+
+    handshake(&h, &cfg);
+    bool noted = false;
+    for (int i = 0; i < 100; i++) {
+        h.client = v4(10, 9, (uint8_t)(i >> 8), (uint8_t)i);
+        reconnect(&h);
+        tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 300);
+        h.server_ttl = 60;
+        const cl_result *r = tcp(&h, false, CL_TCP_RST, 5121, 0, 0, false, 0.0005);
+        h.server_ttl = 0;
+        noted |= r && (r->experts & CL_EXP_TABLE_FULL);
+    }
+    CHECK(noted);
+    cl_engine_free(h.eng);
+}
+
 static void test_helpers(void)
 {
     CHECK(cl_pmtu_plateau(172, 1500) == 1492);
@@ -463,6 +668,14 @@ int main(void)
     test_malformed();
     test_review_cases();
     test_rst_origin();
+    test_idle_reset();
+    test_idle_bracket();
+    test_idle_drop();
+    test_keepalives();
+    test_periodic();
+    test_endpoint_resets();
+    test_rst_timing();
+    test_idle_bad_input();
     test_helpers();
     printf("engine unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
