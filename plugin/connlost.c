@@ -74,6 +74,7 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
     if (r->cause) {
         col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[connlost: %s, %u%%]", r->cause, r->confidence);
     }
+    uint32_t experts = r->experts | r->verdict_experts;
     proto_item *top = proto_tree_add_item(tree, proto_connlost, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(top);
     if (r->cause)
@@ -91,20 +92,24 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         GEN(proto_tree_add_string(t, hf_summary, tvb, 0, 0, r->summary));
         for (unsigned i = 0; r->evidence && i < r->evidence->len; i++)
             GEN(proto_tree_add_uint(t, hf_evidence, tvb, 0, 0, g_array_index(r->evidence, uint32_t, i)));
-        if (r->experts & CL_EXP_PMTUD_BLACKHOLE)
+        if (experts & CL_EXP_PMTUD_BLACKHOLE)
             expert_add_info_format(pinfo, cause, &ei_pmtud_blackhole, "%s", r->summary);
-        else if (r->experts & CL_EXP_FRAGMENT_LOST)
+        else if (experts & CL_EXP_FRAGMENT_LOST)
             expert_add_info_format(pinfo, cause, &ei_fragment_lost, "%s", r->summary);
         else
             expert_add_info_format(pinfo, cause, &ei_cause, "%s", r->summary);
-        if (r->experts & CL_EXP_LOW_CONFIDENCE)
+        if (experts & CL_EXP_LOW_CONFIDENCE)
             expert_add_info_format(pinfo, cause, &ei_low_confidence,
                                    "Low confidence (%u%%): the capture does not show enough to be sure", r->confidence);
-    } else if (r->experts & CL_EXP_FRAGMENT_LOST) {
+    } else if (experts & CL_EXP_FRAGMENT_LOST) {
         expert_add_info_format(pinfo, top, &ei_fragment_lost, "IP datagram(s) %s never arrived complete",
                                r->frag_lost_ids);
     }
-    const cl_numbers *n = &r->num;
+    cl_numbers shown; /* the frame's own numbers, the verdict's over them */
+    memset(&shown, 0, sizeof(shown));
+    cl_numbers_merge(&shown, &r->num);
+    cl_numbers_merge(&shown, &r->verdict_num);
+    const cl_numbers *n = &shown;
     if (n->has & CL_HAS_PMTU)
         GEN(proto_tree_add_uint(t, hf_pmtu, tvb, 0, 0, n->pmtu));
     if (n->has & CL_HAS_LARGEST_ACKED)
@@ -117,7 +122,7 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         pi = proto_tree_add_uint(t, hf_dupack_count, tvb, 0, 0, r->dupack_count);
         GEN(pi);
         GEN(proto_tree_add_uint(t, hf_dupack_first, tvb, 0, 0, r->dupack_first));
-        if (r->experts & CL_EXP_DUPACK_CHAIN)
+        if (experts & CL_EXP_DUPACK_CHAIN)
             expert_add_info_format(pinfo, pi, &ei_dupack_chain,
                                    "%u duplicate ACKs for the same sequence number since frame %u", r->dupack_count,
                                    r->dupack_first);
@@ -130,7 +135,7 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         GEN(proto_tree_add_string(t, hf_keepalive, tvb, 0, 0, r->keepalive));
     if (n->has & CL_HAS_KEEPALIVE_INTERVAL) {
         pi = add_time(t, hf_keepalive_interval, tvb, n->keepalive_interval);
-        if (r->experts & CL_EXP_KEEPALIVE_TOO_SPARSE)
+        if (experts & CL_EXP_KEEPALIVE_TOO_SPARSE)
             expert_add_info_format(pinfo, pi, &ei_keepalive_too_sparse,
                                    "Keep-alives %.3f s apart did not keep the connection through %.3f s of silence",
                                    n->keepalive_interval, n->idle);
@@ -141,7 +146,7 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         add_time(t, hf_idle_timeout_max, tvb, n->idle_timeout_max);
     if (n->has & CL_HAS_KEEPALIVE_RECOMMENDED) {
         pi = add_time(t, hf_keepalive_recommended, tvb, n->keepalive_recommended);
-        if (r->experts & CL_EXP_KEEPALIVE_MISSING)
+        if (experts & CL_EXP_KEEPALIVE_MISSING)
             expert_add_info_format(pinfo, pi, &ei_keepalive_missing,
                                    "No TCP keep-alive before the connection died after %.3f s of silence; send them "
                                    "every %.3f s or less",
@@ -174,19 +179,19 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         }
         if (r->rst_min_delay >= 0)
             add_time(t, hf_rst_min_delay, tvb, r->rst_min_delay);
-        if (r->experts & CL_EXP_MIDDLEBOX_RESET)
+        if (experts & CL_EXP_MIDDLEBOX_RESET)
             expert_add_info_format(pinfo, pi, &ei_middlebox_reset, "RST forged by a device on the path");
-    } else if (r->experts & CL_EXP_MIDDLEBOX_RESET) {
+    } else if (experts & CL_EXP_MIDDLEBOX_RESET) {
         expert_add_info_format(pinfo, top, &ei_middlebox_reset, "An earlier RST was forged by a device on the path");
     }
     if (r->note) {
         pi = proto_tree_add_string(t, hf_note, tvb, 0, 0, r->note);
         GEN(pi);
-        if (r->experts & CL_EXP_PMTUD_WORKING)
+        if (experts & CL_EXP_PMTUD_WORKING)
             expert_add_info_format(pinfo, pi, &ei_pmtud_working, "%s", r->note);
-        else if (r->experts & CL_EXP_PMTUD_ICMP)
+        else if (experts & CL_EXP_PMTUD_ICMP)
             expert_add_info_format(pinfo, pi, &ei_pmtud_icmp, "%s", r->note);
-        else if (r->experts & CL_EXP_TABLE_FULL)
+        else if (experts & CL_EXP_TABLE_FULL)
             expert_add_info_format(pinfo, pi, &ei_table_full, "%s", r->note);
     }
 #undef GEN
@@ -358,8 +363,8 @@ void proto_register_connlost(void)
           "Time from the packet it answers to the RST, at this capture point", HFILL}},
         {&hf_rst_min_delay,
          {"Endpoint's fastest answer", "connlost.rst.min_delay", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
-          "Fastest the endpoint named in the RST ever acknowledged the other side's new data, at this capture "
-          "point; a RST answering in less than half of it came from closer by",
+          "How fast the endpoint named in the RST answered the handshake, at this capture point; a RST answering "
+          "in less than half of it came from closer by",
           HFILL}},
         {&hf_idle,
          {"Idle gap", "connlost.idle", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
@@ -374,8 +379,8 @@ void proto_register_connlost(void)
           "Silence before this keep-alive; on a verdict, the widest seen in the conversation", HFILL}},
         {&hf_keepalive_recommended,
          {"Recommended keep-alive", "connlost.keepalive.recommended", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
-          "Keep-alive (or heartbeat) interval that stays below the device's idle timeout: half the shortest fatal "
-          "gap, or the longest survived gap when that is smaller",
+          "Keep-alive (or heartbeat) interval for the device: half the shortest fatal gap, or half the shortest "
+          "common device default inside the idle-timeout bracket",
           HFILL}},
         {&hf_idle_timeout_min,
          {"Idle timeout above", "connlost.idle_timeout.min", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,

@@ -20,7 +20,7 @@ void cl_config_defaults(cl_config *cfg)
     cfg->idle_min_ms = 1000;
     cfg->drop_min_retrans = 2;
     cfg->rto_min_retrans = 3;
-    cfg->rst_ttl_tolerance = 0;
+    cfg->rst_ttl_tolerance = 0; /* ECMP hashes a flow onto one path: one sender, one TTL per capture point */
     cfg->period_min_count = 3;
     cfg->period_jitter_pct = 10;
     cfg->max_pairs = 10000;
@@ -354,6 +354,9 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     if (from < 0)
         return res;
+    /* the verdict goes on the first RST and on each side's first FIN, not on every later one */
+    bool first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
+                     ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[from].fin_sent);
     cl_pmtu_tcp(eng, conv, from, pkt, &res);
     bool ends = pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN);
     if (ends)
@@ -363,10 +366,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         origin = cl_rst_origin(eng, conv, from, pkt, &res);
     cl_idle_tcp(eng, conv, from, pkt, origin, &res);
     cl_rst_baseline(conv, from, pkt);
-    if (ends) {
-        conv->ended = true;
-        if (conv->cause)
-            cl_verdict_show(eng, conv, &res);
-    }
+    if (ends && first_end && conv->cause)
+        cl_verdict_show(eng, conv, &res);
     return res;
 }

@@ -140,14 +140,16 @@ typedef struct {
 void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
 
 typedef struct {
-    uint32_t conv_id;   /* connlost's own conversation number, 0 if none */
-    const char *cause;  /* slug, NULL when the frame carries no verdict */
-    uint8_t confidence; /* 0-100, with cause */
-    char *summary;      /* with cause */
-    GArray *evidence;   /* uint32_t frame numbers, with cause */
-    uint32_t experts;   /* CL_EXP_* */
-    char *note;         /* text of a non-verdict observation (ICMP seen, PMTUD works, ...) */
-    cl_numbers num;
+    uint32_t conv_id;       /* connlost's own conversation number, 0 if none */
+    const char *cause;      /* slug, NULL when the frame carries no verdict */
+    uint8_t confidence;     /* 0-100, with cause */
+    char *summary;          /* with cause */
+    GArray *evidence;       /* uint32_t frame numbers, with cause */
+    uint32_t experts;       /* CL_EXP_* */
+    char *note;             /* text of a non-verdict observation (ICMP seen, PMTUD works, ...) */
+    cl_numbers num;         /* numbers about this frame itself */
+    cl_numbers verdict_num; /* numbers of the verdict, with cause; they win over num when drawn */
+    uint32_t verdict_experts;
 
     bool has_dupack;
     uint32_t dupack_count, dupack_first;

@@ -10,6 +10,7 @@
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
 
 /* Canonical 5-tuple: the lower (address, port) first. */
 typedef struct {
@@ -84,6 +85,7 @@ typedef struct {
     double min_answer;                          /* fastest this side acknowledged the other's new data, < 0 unknown */
     uint32_t unanswered;                        /* its retransmissions since the other side was last heard */
     uint32_t unanswered_first, unanswered_last; /* their frames */
+    double unanswered_since;                    /* time of the first */
     bool keepalive_pending;                     /* a keep-alive probe not yet answered */
     double last_time;                           /* its latest packet */
     uint32_t last_frame;
@@ -119,7 +121,6 @@ struct cl_conv {
     cl_side side[2];     /* [0] client (SYN sender, else first sender), [1] server */
     uint32_t first_frame, last_frame;
     double last_time;
-    bool ended;
 
     /* fragments */
     uint32_t frag_incomplete;
@@ -133,6 +134,8 @@ struct cl_conv {
     bool idle_open;   /* a packet came after an idle gap and its fate is not known yet */
     int8_t idle_from; /* the side that sent it */
     double idle_gap;
+    double idle_time;  /* when that packet came */
+    uint32_t idle_end; /* the sequence number that acknowledges it */
     uint32_t idle_frame, idle_start_frame;
     bool idle_was_keepalive;
     bool keepalive_seen;

@@ -4,8 +4,8 @@
  * - TTL: a host sends every packet of a connection with the same initial TTL over the same path, so the
  *   TTL seen at one capture point is constant per sender; a RST with another TTL started elsewhere.
  * - Timing: the endpoint can only answer a packet after it reached it. A RST that answers the other
- *   side's packet (no ACK flag, its sequence number is that packet's ACK) faster than half the quickest
- *   answer the endpoint ever gave came from closer by.
+ *   side's packet (no ACK flag, its sequence number is that packet's ACK) faster than half the time the
+ *   endpoint's kernel took to answer the handshake came from closer by. It never overrules a matching TTL.
  * - IPv4 ID: an endpoint that numbers its packets with a per-connection counter continues it in its own
  *   RST (Linux does for an abortive close); a RST outside the run came from elsewhere (weak).
  * Data still arriving from the endpoint after "its" RST is checked in idle.c.
@@ -41,6 +41,7 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
     const cl_side *s = &conv->side[from], *other = &conv->side[!from];
     cl_result *r = cl_result_for(eng, res, conv);
     int forged = 0, genuine = 0;
+    bool ttl_match = false, too_fast = false;
     GString *why = g_string_new(NULL);
 
     r->rst_ttl = pkt->ip.ttl;
@@ -53,8 +54,10 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
             g_string_append_printf(why, "; TTL %u where its own packets arrive with %u (frame %u): %d hop(s) %s",
                                    pkt->ip.ttl, s->ttl, s->ttl_frame, ABS(ttl_diff),
                                    ttl_diff > 0 ? "closer to the capture point" : "farther away");
-        } else
+        } else {
             genuine += 2;
+            ttl_match = true;
+        }
     }
     /* A RST without ACK whose sequence number is the other side's latest ACK answers that packet. */
     bool answers = other->last_frame && other->latest_had_ack && !(pkt->tcp_flags & CL_TCP_ACK) &&
@@ -65,6 +68,7 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
         if (s->min_answer >= MIN_ANSWER_USEFUL) {
             if (r->rst_delay < s->min_answer / 2) {
                 forged += 3;
+                too_fast = true;
                 g_string_append_printf(why,
                                        "; it answered frame %u after %.1f ms, but the %s never answered faster than "
                                        "%.1f ms",
@@ -82,7 +86,9 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
     }
 
     cl_rst_origin_t origin = CL_RST_UNKNOWN;
-    if (forged >= 3 && forged > genuine)
+    if (ttl_match && too_fast)
+        origin = CL_RST_UNKNOWN; /* the signs disagree: timing alone does not overrule the endpoint's own TTL */
+    else if (forged >= 3 && forged > genuine)
         origin = CL_RST_FORGED;
     else if (genuine >= 2 && genuine > forged)
         origin = CL_RST_GENUINE;

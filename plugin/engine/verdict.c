@@ -74,7 +74,9 @@ void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src)
 
 static bool numbers_equal(const cl_numbers *a, const cl_numbers *b)
 {
-    cl_numbers x = {0}, y = {0};
+    cl_numbers x, y;
+    memset(&x, 0, sizeof(x));
+    memset(&y, 0, sizeof(y));
     cl_numbers_merge(&x, a);
     cl_numbers_merge(&y, b);
     return memcmp(&x, &y, sizeof(x)) == 0;
@@ -119,8 +121,10 @@ void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
         r->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g_array_set_size(r->evidence, 0);
     g_array_append_vals(r->evidence, conv->evidence->data, conv->evidence->len);
-    r->experts |= conv->verdict_experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
-    cl_numbers_merge(&r->num, &conv->numbers);
+    /* a deeper verdict found on the same frame replaces the first one whole */
+    r->verdict_experts = conv->verdict_experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
+    memset(&r->verdict_num, 0, sizeof(r->verdict_num));
+    cl_numbers_merge(&r->verdict_num, &conv->numbers);
 }
 
 void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res)
