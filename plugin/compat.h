@@ -11,16 +11,6 @@
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
 
-#define CL_WS_AT_LEAST(major, minor)                                                                                   \
-    (WIRESHARK_VERSION_MAJOR > (major) || (WIRESHARK_VERSION_MAJOR == (major) && WIRESHARK_VERSION_MINOR >= (minor)))
-
-/* field_info.value became a pointer in 4.2. */
-#if CL_WS_AT_LEAST(4, 2)
-#define CL_FI_VALUE(fi) ((fi)->value)
-#else
-#define CL_FI_VALUE(fi) (&(fi)->value)
-#endif
-
 /* 4.4 added an optional plugin_describe() (wsutil/plugins.h, not installed by 4.0's
  * wireshark-dev); 4.0 and 4.2 read the plugin type from its directory. */
 #if defined(__has_include)

@@ -6,7 +6,7 @@
 #include "connlost.h"
 
 #include "engine.h"
-#include "fields.h"
+#include "extract.h"
 
 static int proto_connlost = -1;
 static dissector_handle_t connlost_handle;
@@ -204,7 +204,7 @@ static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         if (!engine)
             return 0;
         cl_packet pkt;
-        cl_fields_extract(tree, pinfo, &pkt);
+        cl_extract(tvb, pinfo, &pkt);
         r = cl_engine_feed(engine, &pkt);
         if (r)
             p_add_proto_data(wmem_file_scope(), pinfo, proto_connlost, 0, (void *)r);
@@ -221,19 +221,15 @@ static void connlost_init(void)
 {
     cl_engine_free(engine);
     engine = NULL;
-    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_connlost))) {
-        set_postdissector_wanted_hfids(connlost_handle, NULL);
+    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_connlost)))
         return; /* disabled: costs nothing */
-    }
     engine = cl_engine_new(&prefs_cfg);
-    set_postdissector_wanted_hfids(connlost_handle, cl_fields_wanted());
 }
 
 static void connlost_cleanup(void)
 {
     cl_engine_free(engine);
     engine = NULL;
-    set_postdissector_wanted_hfids(connlost_handle, NULL);
 }
 
 static void register_prefs(void)
@@ -290,6 +286,10 @@ static void register_prefs(void)
          &prefs_cfg.period_jitter_pct},
         {"max_pairs", "Most client/server pairs tracked",
          "Bound on the client/server pairs whose idle timeouts and disconnect times are kept", &prefs_cfg.max_pairs},
+        {"reset_linger_s", "Reset conversations kept (s)",
+         "A conversation ended by a RST is kept this long for the packets that cross the RST, then forgotten "
+         "(one closed by both FINs is forgotten at once)",
+         &prefs_cfg.reset_linger_s},
     };
     cl_config_defaults(&prefs_cfg);
     module_t *module = prefs_register_protocol(proto_connlost, NULL);
@@ -442,8 +442,4 @@ void proto_register_connlost(void)
     register_cleanup_routine(connlost_cleanup);
 }
 
-void proto_reg_handoff_connlost(void)
-{
-    cl_fields_resolve();
-    register_postdissector(connlost_handle);
-}
+void proto_reg_handoff_connlost(void) { register_postdissector(connlost_handle); }

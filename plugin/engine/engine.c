@@ -24,16 +24,25 @@ void cl_config_defaults(cl_config *cfg)
     cfg->period_min_count = 3;
     cfg->period_jitter_pct = 10;
     cfg->max_pairs = 10000;
+    cfg->reset_linger_s = 10;
 }
 
-/* Keys are memset before they are filled, so hashing the bytes is safe. */
+/* Keys are memset before they are filled, so hashing the bytes is safe. Four bytes per step: this runs
+ * for every frame. */
 guint cl_hash_bytes(gconstpointer key, size_t len)
 {
     const uint8_t *p = key;
-    guint h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
+    uint32_t h = 2166136261u;
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        h = (h ^ w) * 0x9e3779b1u;
+        h ^= h >> 15;
+    }
+    for (; i < len; i++)
         h = (h ^ p[i]) * 16777619u;
-    return h;
+    return h ^ (h >> 13);
 }
 
 static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
@@ -162,8 +171,8 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->cfg.period_min_count = MAX(eng->cfg.period_min_count, 3);
     eng->cfg.max_pairs = MAX(eng->cfg.max_pairs, 1);
     eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
-    eng->conv_by_stream = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_queue_init(&eng->conv_order);
+    g_queue_init(&eng->conv_reset);
     cl_frag_init(eng);
     cl_idle_init(eng);
     eng->results = g_ptr_array_new_with_free_func(result_free);
@@ -175,10 +184,10 @@ void cl_engine_free(cl_engine *eng)
     if (!eng)
         return;
     cl_conv *conv;
+    g_queue_clear(&eng->conv_reset);
     while ((conv = g_queue_pop_head(&eng->conv_order)))
         conv_free(conv);
     g_hash_table_destroy(eng->conv_by_tuple);
-    g_hash_table_destroy(eng->conv_by_stream);
     cl_frag_free(eng);
     cl_idle_free(eng);
     g_ptr_array_free(eng->results, TRUE);
@@ -189,9 +198,9 @@ static void conv_forget(cl_engine *eng, cl_conv *conv)
 {
     if (g_hash_table_lookup(eng->conv_by_tuple, &conv->tuple) == conv)
         g_hash_table_remove(eng->conv_by_tuple, &conv->tuple);
-    if (conv->has_stream && g_hash_table_lookup(eng->conv_by_stream, GUINT_TO_POINTER(conv->stream)) == conv)
-        g_hash_table_remove(eng->conv_by_stream, GUINT_TO_POINTER(conv->stream));
     g_queue_delete_link(&eng->conv_order, conv->lru_link);
+    if (conv->reset_link)
+        g_queue_delete_link(&eng->conv_reset, conv->reset_link);
     conv_free(conv);
 }
 
@@ -266,27 +275,25 @@ cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, con
     return conv;
 }
 
+/* A SYN with a new initial sequence number on a known port pair starts a new connection. */
+static bool starts_new_connection(const cl_conv *conv, const cl_packet *pkt)
+{
+    if ((pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK)) != CL_TCP_SYN)
+        return false;
+    int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
+    return from >= 0 && conv->side[from].has_snd_next && pkt->seq + 1 != conv->side[from].snd_next;
+}
+
 static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
 {
-    cl_conv *conv = NULL;
-    if (pkt->has_stream)
-        conv = g_hash_table_lookup(eng->conv_by_stream, GUINT_TO_POINTER(pkt->stream));
-    if (!conv) {
-        cl_tuple t;
-        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
-        if (!pkt->has_stream)
-            conv = cl_conv_lookup_tuple(eng, &t);
-        if (!conv) {
-            conv = conv_new(eng, &t, pkt->frame, res);
-            conv->is_tcp = true;
-            if (pkt->has_stream) {
-                conv->has_stream = true;
-                conv->stream = pkt->stream;
-                g_hash_table_insert(eng->conv_by_stream, GUINT_TO_POINTER(pkt->stream), conv);
-            }
-            /* A new stream on a reused port pair takes over the tuple (ICMP quotes the newest). */
-            g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
-        }
+    cl_tuple t;
+    cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
+    cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+    if (!conv || starts_new_connection(conv, pkt)) {
+        conv = conv_new(eng, &t, pkt->frame, res);
+        conv->is_tcp = true;
+        /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
+        g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
     }
     uint8_t syn_ack = pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK);
     bool no_syn_ephemeral_dst = !(pkt->tcp_flags & CL_TCP_SYN) && pkt->sport < pkt->dport;
@@ -335,14 +342,41 @@ static void feed_icmp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     cl_pmtu_icmp(eng, conv, about, pkt, res);
 }
 
+/* Memory stays flat over many short connections: a connection closed by both FINs and fully acknowledged
+ * has nothing more to tell and is forgotten at once; one ended by a RST keeps its verdict a few seconds for
+ * the packets that cross the RST, with its segment tables freed. */
+static void conv_after(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
+{
+    const cl_side *c = &conv->side[0], *s = &conv->side[1];
+    bool acked = c->has_ack_seen && c->ack_seen == c->snd_next && s->has_ack_seen && s->ack_seen == s->snd_next;
+    if (!conv->rst_seen && c->fin_sent && s->fin_sent && acked) {
+        conv_forget(eng, conv);
+    } else if (conv->rst_seen && !conv->reset_link) {
+        conv->reset_time = pkt->time;
+        cl_side_compact(&conv->side[0]);
+        cl_side_compact(&conv->side[1]);
+        g_queue_push_tail(&eng->conv_reset, conv);
+        conv->reset_link = eng->conv_reset.tail;
+    }
+}
+
+static void conv_expire(cl_engine *eng, double now)
+{
+    cl_conv *head;
+    while ((head = g_queue_peek_head(&eng->conv_reset)) && now - head->reset_time > eng->cfg.reset_linger_s)
+        conv_forget(eng, head);
+}
+
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
 {
     cl_result *res = NULL;
     if (!pkt->has_ip)
         return NULL;
-    if (pkt->ip.is_fragment)
-        cl_frag_packet(eng, pkt, &res);
+    cl_packet whole;
+    if (pkt->ip.is_fragment && cl_frag_packet(eng, pkt, &res, &whole))
+        pkt = &whole; /* the last fragment completes a TCP segment */
     cl_frag_expire(eng, pkt, &res);
+    conv_expire(eng, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
         feed_icmp(eng, pkt, &res);
         return res;
@@ -368,5 +402,6 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     cl_rst_baseline(conv, from, pkt);
     if (ends && first_end && conv->cause)
         cl_verdict_show(eng, conv, &res);
+    conv_after(eng, conv, pkt);
     return res;
 }

@@ -40,7 +40,7 @@ typedef struct {
     uint32_t payload_len; /* bytes after the IP header(s) in this packet */
 } cl_ip;
 
-/* One frame, as the glue extracted it. Absent parts are zero/false. */
+/* One frame, as cl_decode() read it from the captured bytes. Absent parts are zero/false. */
 typedef struct {
     uint32_t frame;
     double time; /* seconds, absolute */
@@ -50,13 +50,13 @@ typedef struct {
 
     bool has_tcp, has_udp;
     uint16_t sport, dport; /* of TCP/UDP, or of the first fragment's bytes */
-    bool has_stream;
-    uint32_t stream; /* tcp.stream */
     uint8_t tcp_flags;
     uint32_t seq, ack; /* raw sequence numbers */
     uint32_t tcp_len;
-    uint32_t window;
-    uint16_t mss; /* MSS option value, 0 if absent */
+    uint8_t tcp_hdr_len; /* also for a first fragment, whose header becomes a segment when it completes */
+    uint32_t window;     /* as sent, not scaled */
+    int8_t wscale;       /* window scale option, -1 if absent */
+    uint16_t mss;        /* MSS option value, 0 if absent */
     bool tcp_timestamps;
 
     /* ICMP/ICMPv6 error and the header it quotes. */
@@ -86,6 +86,7 @@ typedef struct {
     unsigned period_min_count;  /* disconnects of one client/server pair before a period is named */
     unsigned period_jitter_pct; /* spread of the intervals (standard deviation, % of the mean) still periodic */
     unsigned max_pairs;         /* client/server pairs tracked for idle timeouts and periods */
+    unsigned reset_linger_s;    /* a reset conversation is kept this long for the packets that cross its RST */
 } cl_config;
 
 void cl_config_defaults(cl_config *cfg);
@@ -166,6 +167,19 @@ typedef struct {
 
 /* Lists of IP IDs and frames in results and summaries stop after this many. */
 #define CL_MAX_IDS_SHOWN 32
+
+/* Link layers cl_decode() understands (the glue maps Wireshark's encapsulation onto them). */
+typedef enum {
+    CL_LINK_UNKNOWN,
+    CL_LINK_ETHERNET, /* with 802.1Q/802.1ad tags and PPPoE sessions */
+    CL_LINK_RAW_IP,
+    CL_LINK_SLL,
+    CL_LINK_SLL2,
+    CL_LINK_NULL, /* BSD loopback: 4-byte address family */
+} cl_link;
+
+/* Fill pkt's headers from one captured frame (frame number and time are left as they are). */
+void cl_decode(const uint8_t *data, size_t caplen, cl_link link, cl_packet *pkt);
 
 typedef struct cl_engine cl_engine;
 

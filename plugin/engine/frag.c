@@ -33,6 +33,7 @@ static void datagram_free(gpointer p)
     cl_datagram *dg = p;
     if (dg->offsets)
         g_array_free(dg->offsets, TRUE);
+    g_free(dg->tcp_first);
     g_free(dg);
 }
 
@@ -202,7 +203,7 @@ void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res)
         datagram_remove(eng, head);
 }
 
-void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_packet *whole)
 {
     cl_datagram key;
     datagram_key(&key, &pkt->ip);
@@ -246,12 +247,12 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
         dg->flow_link = flow->pending.tail;
     }
     if (dg->declared_lost)
-        return; /* a straggler after we gave up: the receiver has given up too */
+        return false; /* a straggler after we gave up: the receiver has given up too */
     if (!dg->offsets)
         dg->offsets = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     for (unsigned i = 0; i < dg->offsets->len; i++)
         if (g_array_index(dg->offsets, uint32_t, i) == pkt->ip.frag_offset)
-            return; /* a duplicate (SPAN ports duplicate packets): count its bytes once */
+            return false; /* a duplicate (SPAN ports duplicate packets): count its bytes once */
     if (dg->offsets->len < MAX_FRAGMENTS_PER_DATAGRAM)
         g_array_append_val(dg->offsets, pkt->ip.frag_offset);
 
@@ -260,6 +261,8 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
         dg->first_frame = pkt->frame;
         dg->sport = pkt->sport;
         dg->dport = pkt->dport;
+        if (pkt->ip.proto == 6 && pkt->tcp_hdr_len && !dg->tcp_first)
+            dg->tcp_first = g_memdup2(pkt, sizeof(*pkt));
     }
     if (!pkt->ip.more_fragments) {
         dg->have_last = true;
@@ -267,8 +270,22 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     }
     dg->received += pkt->ip.payload_len;
     if (!(dg->have_first && dg->have_last && dg->received >= dg->total))
-        return;
+        return false;
 
+    bool segment = dg->tcp_first && dg->total >= dg->tcp_first->tcp_hdr_len;
+    if (segment) {
+        const cl_packet *first = dg->tcp_first;
+        *whole = *pkt;
+        whole->has_tcp = true;
+        whole->sport = first->sport, whole->dport = first->dport;
+        whole->seq = first->seq, whole->ack = first->ack, whole->tcp_flags = first->tcp_flags;
+        whole->window = first->window, whole->wscale = first->wscale, whole->mss = first->mss;
+        whole->tcp_timestamps = first->tcp_timestamps;
+        whole->tcp_hdr_len = first->tcp_hdr_len;
+        whole->tcp_len = dg->total - first->tcp_hdr_len;
+        whole->ip.is_fragment = whole->ip.more_fragments = false;
+        whole->ip.frag_offset = 0;
+    }
     cl_fragflow *flow = dg->flow;
     bool others_pending = flow && flow->pending.length > 1; /* else the flow goes with this datagram */
     if (others_pending && dg->first_time > flow->newest_completed)
@@ -276,6 +293,7 @@ void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     datagram_remove(eng, dg);
     if (others_pending)
         flow_check(eng, flow, pkt, res);
+    return segment;
 }
 
 void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res)

@@ -35,7 +35,8 @@ typedef struct {
     uint16_t port;
     bool seen;
     uint16_t mss;    /* MSS this side advertised (limits the other side), 0 if unknown */
-    uint32_t window; /* latest receive window it advertised */
+    uint32_t window; /* latest receive window it advertised, scaled */
+    int8_t wscale;   /* its window scale option, -1 if none seen */
     uint8_t ttl;     /* TTL / hop limit of its latest non-RST packet at the capture point */
     uint32_t ttl_frame;
     bool timestamps;
@@ -115,8 +116,6 @@ struct cl_conv {
     uint32_t id;
     cl_tuple tuple;
     bool is_tcp;
-    bool has_stream;
-    uint32_t stream;
     bool handshake_seen; /* side[0] sent the SYN */
     cl_side side[2];     /* [0] client (SYN sender, else first sender), [1] server */
     uint32_t first_frame, last_frame;
@@ -150,7 +149,9 @@ struct cl_conv {
     GArray *evidence;
     cl_numbers numbers; /* the verdict's numbers */
     uint32_t verdict_experts;
-    GList *lru_link; /* in eng->conv_order */
+    GList *lru_link;   /* in eng->conv_order */
+    GList *reset_link; /* in eng->conv_reset once a RST ended it */
+    double reset_time;
 };
 
 /* Fragmented datagrams from one source to one destination. */
@@ -175,8 +176,9 @@ typedef struct {
     double declared_time;
     GArray *offsets; /* fragment offsets seen, so duplicates are not counted twice (bounded) */
     cl_fragflow *flow;
-    GList *flow_link; /* in flow->pending while not declared */
-    GList *age_link;  /* in eng->frag_order, or in eng->frag_declared once declared lost */
+    GList *flow_link;     /* in flow->pending while not declared */
+    cl_packet *tcp_first; /* the first fragment, when it carries a TCP header */
+    GList *age_link;      /* in eng->frag_order, or in eng->frag_declared once declared lost */
 } cl_datagram;
 
 /* What the capture showed of one client talking to one server port (idle.c): the device idle timeout
@@ -200,16 +202,16 @@ typedef struct {
 struct cl_engine {
     cl_config cfg;
     uint32_t next_conv_id;
-    GHashTable *conv_by_tuple;  /* cl_tuple* -> cl_conv* (latest for that tuple) */
-    GHashTable *conv_by_stream; /* tcp.stream -> cl_conv* */
-    GQueue conv_order;          /* cl_conv*, oldest first, for eviction */
-    GHashTable *datagrams;      /* datagram key -> cl_datagram* */
-    GQueue frag_order;          /* cl_datagram* still awaited, oldest first */
-    GQueue frag_declared;       /* cl_datagram* declared lost, kept a while for late ICMPs */
-    GHashTable *frag_flows;     /* cl_fragflow key -> cl_fragflow* */
-    GPtrArray *results;         /* every cl_result handed out */
-    GHashTable *pairs;          /* cl_pair_key* -> cl_pair* */
-    GQueue pair_order;          /* cl_pair*, least recently used first */
+    GHashTable *conv_by_tuple; /* cl_tuple* -> cl_conv* (latest for that tuple) */
+    GQueue conv_order;         /* cl_conv*, oldest first, for eviction */
+    GQueue conv_reset;         /* cl_conv* ended by a RST, oldest first: forgotten after the linger time */
+    GHashTable *datagrams;     /* datagram key -> cl_datagram* */
+    GQueue frag_order;         /* cl_datagram* still awaited, oldest first */
+    GQueue frag_declared;      /* cl_datagram* declared lost, kept a while for late ICMPs */
+    GHashTable *frag_flows;    /* cl_fragflow key -> cl_fragflow* */
+    GPtrArray *results;        /* every cl_result handed out */
+    GHashTable *pairs;         /* cl_pair_key* -> cl_pair* */
+    GQueue pair_order;         /* cl_pair*, least recently used first */
     bool conv_cap_noted, frag_cap_noted, pair_cap_noted;
 };
 
@@ -227,6 +229,7 @@ uint32_t cl_ip_header_len(uint8_t family);
 /* pmtu.c: segment sizes, acknowledgements, duplicate ACKs, ICMP PTB */
 void cl_side_init(cl_side *s);
 void cl_side_clear(cl_side *s);
+void cl_side_compact(cl_side *s); /* frees the segment tables, which only a live connection needs */
 void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
@@ -234,7 +237,9 @@ void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pk
 /* frag.c: IP fragments and reassembly timeouts */
 void cl_frag_init(cl_engine *eng);
 void cl_frag_free(cl_engine *eng);
-void cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+/* True when the fragment completes a datagram whose first fragment held a TCP header: `whole` is then
+ * that segment, at this frame. */
+bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_packet *whole);
 void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 

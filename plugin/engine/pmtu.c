@@ -21,15 +21,22 @@ void cl_side_init(cl_side *s)
     memset(s, 0, sizeof(*s));
     g_queue_init(&s->segments);
     s->min_answer = -1;
+    s->wscale = -1;
 }
 
-void cl_side_clear(cl_side *s)
+void cl_side_compact(cl_side *s)
 {
     cl_segment *seg;
     while ((seg = g_queue_pop_head(&s->segments)))
         segment_free(seg);
     if (s->seg_by_seq)
         g_hash_table_destroy(s->seg_by_seq);
+    s->seg_by_seq = NULL;
+}
+
+void cl_side_clear(cl_side *s)
+{
+    cl_side_compact(s);
     if (s->lost_frames)
         g_array_free(s->lost_frames, TRUE);
     memset(s, 0, sizeof(*s));
@@ -406,8 +413,12 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
         cl_side_init(me);
         me->seen = true, me->addr = addr, me->port = port;
     }
+    if (pkt->tcp_flags & CL_TCP_SYN)
+        me->wscale = pkt->wscale;
+    /* windows are scaled once both SYNs carried the option, never in a SYN itself (RFC 7323) */
+    bool scaled = !(pkt->tcp_flags & CL_TCP_SYN) && me->wscale >= 0 && peer->wscale >= 0;
     if (!(pkt->tcp_flags & CL_TCP_RST))
-        me->window = pkt->window;
+        me->window = scaled ? pkt->window << me->wscale : pkt->window;
     if (pkt->tcp_flags & CL_TCP_SYN) {
         if (pkt->mss)
             me->mss = pkt->mss;

@@ -42,7 +42,6 @@ typedef struct {
     cl_addr client, server;
     uint16_t cport, sport;
     uint8_t client_ttl, server_ttl; /* 0: 64 */
-    uint32_t stream;
 } harness;
 
 static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
@@ -63,8 +62,7 @@ static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_
     p.has_tcp = true;
     p.sport = from_client ? h->cport : h->sport;
     p.dport = from_client ? h->sport : h->cport;
-    p.has_stream = true;
-    p.stream = h->stream;
+    p.wscale = -1;
     p.tcp_flags = flags;
     p.seq = seq;
     p.ack = ack;
@@ -303,8 +301,7 @@ static void test_bounds(void)
         p.ip.src = v4(10, 1, (uint8_t)(i >> 8), (uint8_t)i);
         p.ip.dst = v4(10, 0, 0, 1);
         p.ip.proto = 6;
-        p.has_tcp = p.has_stream = true;
-        p.stream = i;
+        p.has_tcp = true;
         p.sport = (uint16_t)(1024 + i);
         p.dport = 80;
         p.tcp_flags = CL_TCP_RST;
@@ -451,10 +448,9 @@ static void test_rst_origin(void)
 
 static bool is_cause(const cl_result *r, const char *cause) { return r && r->cause && strcmp(r->cause, cause) == 0; }
 
-/* A fresh connection of the same client and server (next stream, next client port), at the harness's time. */
+/* A fresh connection of the same client and server (next client port), at the harness's time. */
 static void reconnect(harness *h)
 {
-    h->stream++;
     h->cport++;
     tcp(h, true, CL_TCP_SYN, 100, 0, 0, true, 0.001);
     tcp(h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.001);
@@ -711,7 +707,7 @@ static void test_idle_edge_cases(void)
     (void)zw;
     r = tcp(&h, false, CL_TCP_ACK, 5121, 201, 0, true, 0.001);
     /* the harness moves the window on every packet; a zero window needs a hand-made record */
-    cl_packet p = {.frame = ++h.frame, .time = h.time += 0.001, .has_ip = true, .has_tcp = true, .has_stream = true};
+    cl_packet p = {.frame = ++h.frame, .time = h.time += 0.001, .has_ip = true, .has_tcp = true};
     p.ip.src = h.server, p.ip.dst = h.client, p.ip.proto = 6, p.ip.ttl = 64;
     p.sport = h.sport, p.dport = h.cport, p.tcp_flags = CL_TCP_ACK, p.seq = 5121, p.ack = 201, p.window = 0;
     cl_engine_feed(h.eng, &p);
@@ -745,7 +741,7 @@ static void test_idle_edge_cases(void)
 
     /* no handshake, a restarted server answers the post-idle request itself (same TTL): peer-reset */
     cl_engine *eng = cl_engine_new(&cfg);
-    cl_packet q = {.has_ip = true, .has_tcp = true, .has_stream = true, .tcp_flags = CL_TCP_ACK | CL_TCP_PSH};
+    cl_packet q = {.has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_ACK | CL_TCP_PSH};
     q.ip.proto = 6, q.ip.ttl = 64, q.ip.src = v4(10, 0, 1, 2), q.ip.dst = v4(10, 0, 3, 2);
     q.sport = 50000, q.dport = 443, q.seq = 1000, q.ack = 9000, q.tcp_len = 100, q.frame = 1, q.time = 10;
     cl_engine_feed(eng, &q);
@@ -761,6 +757,179 @@ static void test_idle_edge_cases(void)
     r = cl_engine_feed(eng, &a);
     CHECK(r && r->rst_origin && strcmp(r->rst_origin, "server") == 0 && is_cause(r, "peer-reset"));
     cl_engine_free(eng);
+}
+
+/* Frames built byte by byte: link layers, IPv4/IPv6 (extension headers, fragments), TCP options, ICMP
+ * quotes; then every truncation of each, which must decode without reading past the captured bytes. */
+static size_t put_ip4(uint8_t *b, uint8_t proto, uint16_t total, uint16_t id, uint16_t frag, uint8_t ttl)
+{
+    uint8_t h[20] = {0x45,
+                     0,
+                     (uint8_t)(total >> 8),
+                     (uint8_t)total,
+                     (uint8_t)(id >> 8),
+                     (uint8_t)id,
+                     (uint8_t)(frag >> 8),
+                     (uint8_t)frag,
+                     ttl,
+                     proto,
+                     0,
+                     0,
+                     10,
+                     0,
+                     1,
+                     2,
+                     10,
+                     0,
+                     3,
+                     2};
+    memcpy(b, h, 20);
+    return 20;
+}
+
+static size_t put_tcp(uint8_t *b, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, bool options)
+{
+    uint8_t h[20] = {(uint8_t)(sport >> 8),
+                     (uint8_t)sport,
+                     (uint8_t)(dport >> 8),
+                     (uint8_t)dport,
+                     (uint8_t)(seq >> 24),
+                     (uint8_t)(seq >> 16),
+                     (uint8_t)(seq >> 8),
+                     (uint8_t)seq,
+                     0,
+                     0,
+                     0,
+                     9,
+                     (uint8_t)((options ? 10 : 5) << 4),
+                     flags,
+                     0x01,
+                     0x00,
+                     0,
+                     0,
+                     0,
+                     0};
+    memcpy(b, h, 20);
+    if (!options)
+        return 20;
+    uint8_t o[20] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    memcpy(b + 20, o, 20);
+    return 40;
+}
+
+static void test_decode(void)
+{
+    uint8_t f[256];
+    cl_packet p;
+
+    /* Ethernet, two VLAN tags, IPv4 DF, TCP SYN with MSS 1460, window scale 7, timestamps */
+    size_t n = 0;
+    memset(f, 0, sizeof(f));
+    f[12] = 0x81, f[13] = 0x00, f[16] = 0x81, f[17] = 0x00, f[20] = 0x08, f[21] = 0x00;
+    n = 22;
+    n += put_ip4(f + n, 6, 60, 0x1234, 0x4000, 128);
+    n += put_tcp(f + n, 50000, 443, 1000, CL_TCP_SYN, true);
+    memset(&p, 0, sizeof(p));
+    cl_decode(f, n, CL_LINK_ETHERNET, &p);
+    CHECK(p.has_ip && p.ip.ttl == 128 && p.ip.df && p.ip.id == 0x1234 && p.ip.total_len == 60 && p.has_tcp &&
+          p.sport == 50000 && p.dport == 443 && p.seq == 1000 && p.tcp_flags == CL_TCP_SYN && p.tcp_len == 0 &&
+          p.mss == 1460 && p.wscale == 7 && p.tcp_timestamps && p.window == 256);
+    for (size_t cut = 0; cut < n; cut++) { /* every truncation: no read past the end, no TCP from a torn header */
+        memset(&p, 0, sizeof(p));
+        cl_decode(f, cut, CL_LINK_ETHERNET, &p);
+        CHECK(!p.has_tcp || cut >= 22 + 20 + 20);
+    }
+
+    /* PPPoE session carrying IPv6 with a hop-by-hop header and a fragment header (first fragment of UDP) */
+    memset(f, 0, sizeof(f));
+    f[12] = 0x88, f[13] = 0x64, f[14 + 6] = 0x00, f[14 + 7] = 0x57;
+    n = 22;
+    uint8_t *ip6 = f + n;
+    ip6[0] = 0x60, ip6[4] = 0, ip6[5] = 8 + 8 + 8 + 100, ip6[6] = 0, ip6[7] = 57;
+    ip6[8] = 0xfd, ip6[23] = 2, ip6[24] = 0xfd, ip6[39] = 3;
+    uint8_t *hbh = ip6 + 40;
+    hbh[0] = 44, hbh[1] = 0;
+    uint8_t *fh = hbh + 8;
+    fh[0] = 17, fh[2] = 0, fh[3] = 1, fh[4] = 0xde, fh[5] = 0xad, fh[6] = 0xbe, fh[7] = 0xef;
+    uint8_t *udp = fh + 8;
+    udp[0] = 0x9c, udp[1] = 0x40, udp[2] = 0x23, udp[3] = 0x28;
+    n = 22 + 40 + 16 + 8;
+    memset(&p, 0, sizeof(p));
+    cl_decode(f, n, CL_LINK_ETHERNET, &p);
+    CHECK(p.has_ip && p.ip.src.family == 6 && p.ip.ttl == 57 && p.ip.is_fragment && p.ip.more_fragments &&
+          p.ip.frag_offset == 0 && p.ip.id == 0xdeadbeef && p.ip.proto == 17 && p.ip.payload_len == 108 && !p.has_udp &&
+          p.sport == 40000 && p.dport == 9000);
+    for (size_t cut = 0; cut < n; cut++) {
+        memset(&p, 0, sizeof(p));
+        cl_decode(f, cut, CL_LINK_ETHERNET, &p);
+    }
+
+    /* Linux cooked capture: ICMP frag-needed, MTU 1492, quoting IPv4/TCP */
+    memset(f, 0, sizeof(f));
+    f[14] = 0x08, f[15] = 0x00;
+    n = 16;
+    n += put_ip4(f + n, 1, 20 + 8 + 28, 1, 0, 62);
+    uint8_t *icmp = f + n;
+    icmp[0] = 3, icmp[1] = 4, icmp[6] = 0x05, icmp[7] = 0xd4;
+    n += 8;
+    n += put_ip4(f + n, 6, 1500, 77, 0x4000, 63);
+    n += put_tcp(f + n, 8080, 50000, 5, CL_TCP_ACK, false) - 12; /* quotes keep 8 bytes of TCP */
+    memset(&p, 0, sizeof(p));
+    cl_decode(f, n, CL_LINK_SLL, &p);
+    CHECK(p.has_ip && p.has_icmp && p.icmp_type == 3 && p.icmp_code == 4 && p.icmp_mtu == 1492 && p.has_inner &&
+          p.inner.total_len == 1500 && p.inner.id == 77 && p.inner_sport == 8080 && p.inner_dport == 50000 &&
+          !p.has_tcp);
+    for (size_t cut = 0; cut < n; cut++) {
+        memset(&p, 0, sizeof(p));
+        cl_decode(f, cut, CL_LINK_SLL, &p);
+    }
+
+    /* unknown link types, a NULL buffer and garbage decode to nothing */
+    memset(&p, 0, sizeof(p));
+    cl_decode(f, n, CL_LINK_UNKNOWN, &p);
+    CHECK(!p.has_ip);
+    cl_decode(NULL, 100, CL_LINK_RAW_IP, &p);
+    CHECK(!p.has_ip);
+    for (int i = 0; i < 256; i++)
+        f[i] = (uint8_t)(i * 37 + 11);
+    f[0] = 0x4f;
+    for (size_t cut = 0; cut <= sizeof(f); cut += 7) {
+        memset(&p, 0, sizeof(p));
+        cl_decode(f, cut, CL_LINK_RAW_IP, &p);
+    }
+}
+
+/* Many short connections: closed ones are forgotten at once, reset ones after the linger time, so a table
+ * of 100 conversations holds 20 000 of them without ever being full (unless the linger time is endless). */
+static void test_memory_flat(void)
+{
+    for (unsigned linger = 10; linger <= 100000; linger *= 10000) {
+        cl_config cfg;
+        cl_config_defaults(&cfg);
+        cfg.max_conversations = 100;
+        cfg.reset_linger_s = linger;
+        harness h;
+        handshake(&h, &cfg);
+        bool full = false;
+        for (int i = 0; i < 20000; i++) {
+            h.cport = (uint16_t)(10000 + i);
+            const cl_result *r[6];
+            r[0] = tcp(&h, true, CL_TCP_SYN, 100, 0, 0, true, 1);
+            r[1] = tcp(&h, false, CL_TCP_SYN | CL_TCP_ACK, 5000, 101, 0, true, 0.001);
+            r[2] = tcp(&h, true, CL_TCP_ACK, 101, 5001, 0, true, 0.001);
+            r[3] = r[4] = r[5] = NULL;
+            if (i % 2) {
+                r[3] = tcp(&h, true, CL_TCP_FIN | CL_TCP_ACK, 101, 5001, 0, true, 0.001);
+                r[4] = tcp(&h, false, CL_TCP_FIN | CL_TCP_ACK, 5001, 102, 0, true, 0.001);
+                r[5] = tcp(&h, true, CL_TCP_ACK, 102, 5002, 0, true, 0.001);
+            } else
+                r[3] = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 101, 5001, 0, true, 0.001);
+            for (int k = 0; k < 6; k++)
+                full |= r[k] && (EXP(r[k]) & CL_EXP_TABLE_FULL);
+        }
+        CHECK(full == (linger > 10)); /* kept for ever, the reset ones fill the table */
+        cl_engine_free(h.eng);
+    }
 }
 
 static void test_helpers(void)
@@ -798,6 +967,8 @@ int main(void)
     test_rst_timing();
     test_idle_bad_input();
     test_idle_edge_cases();
+    test_decode();
+    test_memory_flat();
     test_helpers();
     printf("engine unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
