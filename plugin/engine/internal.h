@@ -27,6 +27,7 @@ typedef struct {
     GArray *frames;  /* their frames, once it is retransmitted (bounded) */
     uint32_t first_frame;
     bool df;
+    GList link; /* in its side's queue: no allocation of its own */
 } cl_segment;
 
 /* What one side of a TCP conversation sent, and what the capture saw of it. */
@@ -46,7 +47,7 @@ typedef struct {
     bool has_acked;
     uint32_t acked; /* highest ACK the other side sent for it */
 
-    GQueue segments;        /* cl_segment*, in sequence order */
+    GQueue segments;        /* cl_segment* (linked through seg->link), in sequence order */
     GHashTable *seg_by_seq; /* seq -> cl_segment* */
 
     uint32_t max_ip_sent, max_ip_sent_frame;

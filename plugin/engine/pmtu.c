@@ -26,9 +26,9 @@ void cl_side_init(cl_side *s)
 
 void cl_side_compact(cl_side *s)
 {
-    cl_segment *seg;
-    while ((seg = g_queue_pop_head(&s->segments)))
-        segment_free(seg);
+    GList *link;
+    while ((link = g_queue_pop_head_link(&s->segments)))
+        segment_free(link->data);
     if (s->seg_by_seq)
         g_hash_table_destroy(s->seg_by_seq);
     s->seg_by_seq = NULL;
@@ -260,7 +260,7 @@ static void ack_advance(const cl_conv *conv, cl_side *s, uint32_t ack, const cl_
     s->acked = ack;
     cl_segment *seg;
     while ((seg = g_queue_peek_head(&s->segments)) && SEQ_LEQ(seg->seq + seg->len, ack)) {
-        g_queue_pop_head(&s->segments);
+        g_queue_pop_head_link(&s->segments);
         g_hash_table_remove(s->seg_by_seq, GUINT_TO_POINTER(seg->seq));
         segment_acked(s, seg, pkt->frame, max_ip);
         segment_free(seg);
@@ -350,7 +350,8 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
                                 .sends = 1,
                                 .first_frame = pkt->frame,
                                 .df = pkt->ip.df};
-            g_queue_push_tail(&s->segments, seg);
+            seg->link = (GList){.data = seg};
+            g_queue_push_tail_link(&s->segments, &seg->link);
             g_hash_table_replace(s->seg_by_seq, GUINT_TO_POINTER(seq), seg);
         }
     } else if (s->seg_by_seq) {
