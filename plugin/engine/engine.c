@@ -27,22 +27,22 @@ void cl_config_defaults(cl_config *cfg)
     cfg->reset_linger_s = 10;
 }
 
-/* Keys are memset before they are filled, so hashing the bytes is safe. Four bytes per step: this runs
+/* Keys are memset before they are filled, so hashing the bytes is safe. Eight bytes per step: this runs
  * for every frame. */
 guint cl_hash_bytes(gconstpointer key, size_t len)
 {
     const uint8_t *p = key;
-    uint32_t h = 2166136261u;
+    uint64_t h = 0xcbf29ce484222325u;
     size_t i = 0;
-    for (; i + 4 <= len; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        h = (h ^ w) * 0x9e3779b1u;
-        h ^= h >> 15;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15u;
     }
     for (; i < len; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h ^ (h >> 13);
+        h = (h ^ p[i]) * 0x100000001b3u;
+    h ^= h >> 29;
+    return (guint)(h ^ (h >> 32));
 }
 
 static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
@@ -129,6 +129,18 @@ void cl_result_note(cl_result *r, char *note)
     r->note = note;
 }
 
+void cl_note_table_full(cl_engine *eng, cl_result **res, const cl_conv *conv, bool *noted, unsigned bound,
+                        const char *what, const char *pref, const char *then)
+{
+    if (*noted)
+        return;
+    *noted = true;
+    cl_result *r = cl_result_for(eng, res, conv);
+    r->experts |= CL_EXP_TABLE_FULL;
+    cl_result_note(r, g_strdup_printf("connlost tracks at most %u %s (preference connlost.%s): %s from here on", bound,
+                                      what, pref, then));
+}
+
 static void result_free(gpointer p)
 {
     cl_result *r = p;
@@ -140,10 +152,10 @@ static void result_free(gpointer p)
     g_free(r);
 }
 
-static void conv_free(cl_conv *conv)
+static void conv_free(cl_engine *eng, cl_conv *conv)
 {
-    cl_side_clear(&conv->side[0]);
-    cl_side_clear(&conv->side[1]);
+    cl_side_clear(eng, &conv->side[0]);
+    cl_side_clear(eng, &conv->side[1]);
     if (conv->frag_ids)
         g_string_free(conv->frag_ids, TRUE);
     if (conv->frag_frames)
@@ -173,6 +185,7 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
+    g_queue_init(&eng->segment_pool);
     cl_frag_init(eng);
     cl_idle_init(eng);
     eng->results = g_ptr_array_new_with_free_func(result_free);
@@ -186,10 +199,11 @@ void cl_engine_free(cl_engine *eng)
     cl_conv *conv;
     g_queue_clear(&eng->conv_reset);
     while ((conv = g_queue_pop_head(&eng->conv_order)))
-        conv_free(conv);
+        conv_free(eng, conv);
     g_hash_table_destroy(eng->conv_by_tuple);
     cl_frag_free(eng);
     cl_idle_free(eng);
+    cl_segment_pool_free(eng);
     g_ptr_array_free(eng->results, TRUE);
     g_free(eng);
 }
@@ -201,7 +215,7 @@ static void conv_forget(cl_engine *eng, cl_conv *conv)
     g_queue_delete_link(&eng->conv_order, conv->lru_link);
     if (conv->reset_link)
         g_queue_delete_link(&eng->conv_reset, conv->reset_link);
-    conv_free(conv);
+    conv_free(eng, conv);
 }
 
 /* Least recently active first: eviction takes the head. */
@@ -217,15 +231,8 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_r
 {
     if (eng->conv_order.length >= eng->cfg.max_conversations && eng->conv_order.head) {
         conv_forget(eng, eng->conv_order.head->data);
-        if (!eng->conv_cap_noted) {
-            eng->conv_cap_noted = true;
-            cl_result *r = cl_result_for(eng, res, NULL);
-            r->experts |= CL_EXP_TABLE_FULL;
-            cl_result_note(r, g_strdup_printf("connlost tracks at most %u conversations (preference "
-                                              "connlost.max_conversations): the least recently active ones are "
-                                              "forgotten from here on",
-                                              eng->cfg.max_conversations));
-        }
+        cl_note_table_full(eng, res, NULL, &eng->conv_cap_noted, eng->cfg.max_conversations, "conversations",
+                           "max_conversations", "the least recently active ones are forgotten");
     }
     cl_conv *conv = g_new0(cl_conv, 1);
     conv->id = ++eng->next_conv_id;
@@ -353,8 +360,8 @@ static void conv_after(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
         conv_forget(eng, conv);
     } else if (conv->rst_seen && !conv->reset_link) {
         conv->reset_time = pkt->time;
-        cl_side_compact(&conv->side[0]);
-        cl_side_compact(&conv->side[1]);
+        cl_side_compact(eng, &conv->side[0]);
+        cl_side_compact(eng, &conv->side[1]);
         g_queue_push_tail(&eng->conv_reset, conv);
         conv->reset_link = eng->conv_reset.tail;
     }

@@ -215,14 +215,8 @@ bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_pa
                 oldest = g_queue_peek_head(&eng->frag_order);
             if (oldest)
                 datagram_remove(eng, oldest);
-            if (!eng->frag_cap_noted) {
-                eng->frag_cap_noted = true;
-                cl_result *r = cl_result_for(eng, res, NULL);
-                r->experts |= CL_EXP_TABLE_FULL;
-                cl_result_note(r, g_strdup_printf("connlost tracks at most %u fragmented datagrams (preference "
-                                                  "connlost.max_fragments): the oldest are forgotten from here on",
-                                                  eng->cfg.max_fragments));
-            }
+            cl_note_table_full(eng, res, NULL, &eng->frag_cap_noted, eng->cfg.max_fragments, "fragmented datagrams",
+                               "max_fragments", "the oldest are forgotten");
         }
         dg = g_new0(cl_datagram, 1);
         *dg = key;

@@ -92,15 +92,8 @@ static cl_pair *pair_of(cl_engine *eng, const cl_conv *conv, cl_result **res)
         cl_pair *old = g_queue_pop_head(&eng->pair_order);
         g_hash_table_remove(eng->pairs, &old->key);
         pair_free(old);
-        if (!eng->pair_cap_noted) {
-            eng->pair_cap_noted = true;
-            cl_result *r = cl_result_for(eng, res, conv);
-            r->experts |= CL_EXP_TABLE_FULL;
-            cl_result_note(r, g_strdup_printf("connlost tracks at most %u client/server pairs (preference "
-                                              "connlost.max_pairs): idle timeouts and periods of the least "
-                                              "recently used ones are forgotten from here on",
-                                              eng->cfg.max_pairs));
-        }
+        cl_note_table_full(eng, res, conv, &eng->pair_cap_noted, eng->cfg.max_pairs, "client/server pairs", "max_pairs",
+                           "idle timeouts and periods of the least recently used ones are forgotten");
     }
     p = g_new0(cl_pair, 1);
     p->key = key;

@@ -206,6 +206,7 @@ struct cl_engine {
     GHashTable *conv_by_tuple; /* cl_tuple* -> cl_conv* (latest for that tuple) */
     GQueue conv_order;         /* cl_conv*, oldest first, for eviction */
     GQueue conv_reset;         /* cl_conv* ended by a RST, oldest first: forgotten after the linger time */
+    GQueue segment_pool;       /* cl_segment* (through seg->link) to recycle (pmtu.c) */
     GHashTable *datagrams;     /* datagram key -> cl_datagram* */
     GQueue frag_order;         /* cl_datagram* still awaited, oldest first */
     GQueue frag_declared;      /* cl_datagram* declared lost, kept a while for late ICMPs */
@@ -220,6 +221,9 @@ struct cl_engine {
 guint cl_hash_bytes(gconstpointer key, size_t len);
 cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv);
 void cl_result_note(cl_result *r, char *note); /* takes `note`; appends to an earlier one */
+/* The first time a table bound is reached: say so on this frame (once per table). */
+void cl_note_table_full(cl_engine *eng, cl_result **res, const cl_conv *conv, bool *noted, unsigned bound,
+                        const char *what, const char *pref, const char *then);
 cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                          uint8_t proto, uint32_t frame, double time, cl_result **res);
@@ -229,8 +233,9 @@ uint32_t cl_ip_header_len(uint8_t family);
 
 /* pmtu.c: segment sizes, acknowledgements, duplicate ACKs, ICMP PTB */
 void cl_side_init(cl_side *s);
-void cl_side_clear(cl_side *s);
-void cl_side_compact(cl_side *s); /* frees the segment tables, which only a live connection needs */
+void cl_side_clear(cl_engine *eng, cl_side *s);
+void cl_side_compact(cl_engine *eng, cl_side *s); /* frees the segment tables, which only a live connection needs */
+void cl_segment_pool_free(cl_engine *eng);
 void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);

@@ -8,12 +8,33 @@
 #include <string.h>
 
 #define MAX_LOST_FRAMES 16
+#define SEGMENT_POOL_MAX 65536 /* recycled segments kept: 3 MB at most */
 
-static void segment_free(cl_segment *seg)
+/* Segments come from a pool of recycled ones: a data frame costs no allocation once the pool holds as
+ * many as are in flight at a time. */
+static cl_segment *segment_new(cl_engine *eng)
+{
+    GList *link = g_queue_pop_head_link(&eng->segment_pool);
+    return link ? link->data : g_new(cl_segment, 1);
+}
+
+static void segment_free(cl_engine *eng, cl_segment *seg)
 {
     if (seg->frames)
         g_array_free(seg->frames, TRUE);
-    g_free(seg);
+    if (eng->segment_pool.length >= SEGMENT_POOL_MAX) {
+        g_free(seg);
+        return;
+    }
+    seg->link = (GList){.data = seg};
+    g_queue_push_head_link(&eng->segment_pool, &seg->link);
+}
+
+void cl_segment_pool_free(cl_engine *eng)
+{
+    GList *link;
+    while ((link = g_queue_pop_head_link(&eng->segment_pool)))
+        g_free(link->data);
 }
 
 void cl_side_init(cl_side *s)
@@ -24,19 +45,19 @@ void cl_side_init(cl_side *s)
     s->wscale = -1;
 }
 
-void cl_side_compact(cl_side *s)
+void cl_side_compact(cl_engine *eng, cl_side *s)
 {
     GList *link;
     while ((link = g_queue_pop_head_link(&s->segments)))
-        segment_free(link->data);
+        segment_free(eng, link->data);
     if (s->seg_by_seq)
         g_hash_table_destroy(s->seg_by_seq);
     s->seg_by_seq = NULL;
 }
 
-void cl_side_clear(cl_side *s)
+void cl_side_clear(cl_engine *eng, cl_side *s)
 {
-    cl_side_compact(s);
+    cl_side_compact(eng, s);
     if (s->lost_frames)
         g_array_free(s->lost_frames, TRUE);
     memset(s, 0, sizeof(*s));
@@ -251,7 +272,7 @@ static void segment_acked(cl_side *s, const cl_segment *seg, uint32_t frame, uin
     }
 }
 
-static void ack_advance(const cl_conv *conv, cl_side *s, uint32_t ack, const cl_packet *pkt)
+static void ack_advance(cl_engine *eng, const cl_conv *conv, cl_side *s, uint32_t ack, const cl_packet *pkt)
 {
     uint32_t max_ip = wire_max(conv, s);
     if (s->has_acked && !SEQ_GT(ack, s->acked))
@@ -263,7 +284,7 @@ static void ack_advance(const cl_conv *conv, cl_side *s, uint32_t ack, const cl_
         g_queue_pop_head_link(&s->segments);
         g_hash_table_remove(s->seg_by_seq, GUINT_TO_POINTER(seg->seq));
         segment_acked(s, seg, pkt->frame, max_ip);
-        segment_free(seg);
+        segment_free(eng, seg);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous)) {
         s->contiguous = ack;
@@ -343,7 +364,7 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
         if (!s->seg_by_seq)
             s->seg_by_seq = g_hash_table_new(g_direct_hash, g_direct_equal);
         if (s->segments.length < eng->cfg.max_segments) {
-            cl_segment *seg = g_new(cl_segment, 1);
+            cl_segment *seg = segment_new(eng);
             *seg = (cl_segment){.seq = seq,
                                 .len = pkt->tcp_len,
                                 .ip_len = ip_len,
@@ -410,7 +431,7 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
         /* a new connection on the same stream (new ISN): start this side over */
         cl_addr addr = me->addr;
         uint16_t port = me->port;
-        cl_side_clear(me);
+        cl_side_clear(eng, me);
         cl_side_init(me);
         me->seen = true, me->addr = addr, me->port = port;
     }
@@ -434,7 +455,7 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
     if (peer->smallest_lost && pkt->time > peer->first_lost_time)
         peer->peer_alive_after_loss = true;
     if (pkt->tcp_flags & CL_TCP_ACK) {
-        ack_advance(conv, peer, pkt->ack, pkt);
+        ack_advance(eng, conv, peer, pkt->ack, pkt);
         note_pure_ack(eng, conv, from, pkt, res);
     }
     if (pkt->tcp_len > 0 && !(pkt->tcp_flags & CL_TCP_SYN))
