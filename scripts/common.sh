@@ -53,17 +53,19 @@ stage_plugin() {
     if [ "$(id -u)" -eq 0 ]; then chown -R 65534:65534 "$STAGE_HOME"; fi
 }
 
-# write_tshark_wrapper PATH: a tshark that loads the staged plugin.
+# write_tshark_wrapper PATH [ENV...]: a tshark that loads the staged plugin, with ENV (NAME=value words,
+# e.g. LD_PRELOAD for a sanitizer build) in its environment.
 write_tshark_wrapper() {
-    local env="HOME=$STAGE_HOME WIRESHARK_PLUGIN_DIR=$STAGE_HOME/plugins"
+    local out=$1; shift
+    local env="HOME=$STAGE_HOME WIRESHARK_PLUGIN_DIR=$STAGE_HOME/plugins $*"
     if [ "$(id -u)" -eq 0 ]; then
         printf '#!/bin/sh
-%s exec setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
-' "$env" >"$1"
+exec setpriv --reuid=65534 --regid=65534 --clear-groups env %s tshark "$@"
+' "$env" >"$out"
     else
         printf '#!/bin/sh
-%s exec tshark "$@"
-' "$env" >"$1"
+exec env %s tshark "$@"
+' "$env" >"$out"
     fi
-    chmod 755 "$1"
+    chmod 755 "$out"
 }
