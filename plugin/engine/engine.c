@@ -219,15 +219,13 @@ static void conv_forget(cl_engine *eng, cl_conv *conv)
 }
 
 /* Least recently active first: eviction takes the head. */
-static void conv_touch(cl_engine *eng, cl_conv *conv, uint32_t frame, double time)
+static void conv_touch(cl_engine *eng, cl_conv *conv)
 {
-    conv->last_frame = frame;
-    conv->last_time = time;
     g_queue_unlink(&eng->conv_order, conv->lru_link);
     g_queue_push_tail_link(&eng->conv_order, conv->lru_link);
 }
 
-static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_result **res)
+static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, cl_result **res)
 {
     if (eng->conv_order.length >= eng->cfg.max_conversations && eng->conv_order.head) {
         conv_forget(eng, eng->conv_order.head->data);
@@ -237,7 +235,6 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_r
     cl_conv *conv = g_new0(cl_conv, 1);
     conv->id = ++eng->next_conv_id;
     conv->tuple = *t;
-    conv->first_frame = frame;
     cl_side_init(&conv->side[0]);
     cl_side_init(&conv->side[1]);
     g_queue_push_tail(&eng->conv_order, conv);
@@ -247,6 +244,8 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, uint32_t frame, cl_r
 }
 
 cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t) { return g_hash_table_lookup(eng->conv_by_tuple, t); }
+
+const char *cl_role(int side) { return side == 0 ? "client" : "server"; }
 
 int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport)
 {
@@ -270,15 +269,15 @@ static int side_assign(cl_conv *conv, const cl_addr *src, uint16_t sport, const 
 }
 
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
-                         uint8_t proto, uint32_t frame, double time, cl_result **res)
+                         uint8_t proto, cl_result **res)
 {
     cl_tuple t;
     cl_tuple_make(&t, src, sport, dst, dport, proto);
     cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
     if (!conv)
-        conv = conv_new(eng, &t, frame, res);
+        conv = conv_new(eng, &t, res);
     side_assign(conv, src, sport, dst, dport);
-    conv_touch(eng, conv, frame, time);
+    conv_touch(eng, conv);
     return conv;
 }
 
@@ -297,8 +296,7 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
     cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
     cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
     if (!conv || starts_new_connection(conv, pkt)) {
-        conv = conv_new(eng, &t, pkt->frame, res);
-        conv->is_tcp = true;
+        conv = conv_new(eng, &t, res);
         /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
         g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
     }
@@ -313,7 +311,7 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
         conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
     }
     side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
-    conv_touch(eng, conv, pkt->frame, pkt->time);
+    conv_touch(eng, conv);
     return conv;
 }
 
@@ -345,7 +343,7 @@ static void feed_icmp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     int about = cl_side_of(conv, &pkt->inner.src, pkt->inner_sport);
     if (about < 0)
         return;
-    conv_touch(eng, conv, pkt->frame, pkt->time);
+    conv_touch(eng, conv);
     cl_pmtu_icmp(eng, conv, about, pkt, res);
 }
 

@@ -82,7 +82,7 @@ static void datagram_remove(cl_engine *eng, cl_datagram *dg)
 }
 
 static cl_conv *conv_of(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
-                        uint8_t proto, const cl_packet *pkt, cl_result **res)
+                        uint8_t proto, cl_result **res)
 {
     if (proto == 6 && sport) {
         cl_tuple t;
@@ -91,7 +91,7 @@ static cl_conv *conv_of(cl_engine *eng, const cl_addr *src, uint16_t sport, cons
         if (conv)
             return conv;
     }
-    return cl_conv_for_udp(eng, src, sport, dst, dport, proto, pkt->frame, pkt->time, res);
+    return cl_conv_for_udp(eng, src, sport, dst, dport, proto, res);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -176,7 +176,7 @@ static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, 
     g_queue_push_tail_link(&eng->frag_declared, dg->age_link);
     dg->declared_lost = true;
     dg->declared_time = pkt->time;
-    cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
+    cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, res);
     declare_lost(eng, conv, dg->id, dg->have_first ? dg->first_frame : 0, icmp_frame, res);
 }
 
@@ -296,7 +296,7 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
     datagram_key(&key, &pkt->inner);
     cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
     if (dg && dg->declared_lost) {
-        cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, pkt, res);
+        cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, res);
         conv->frag_icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
         cl_result *r = cl_result_for(eng, res, conv);
         cl_result_note(r, g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first fragment in "
@@ -320,6 +320,6 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
         dg->age_link = eng->frag_declared.tail;
     }
     cl_conv *conv =
-        conv_of(eng, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto, pkt, res);
+        conv_of(eng, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto, res);
     declare_lost(eng, conv, pkt->inner.id, 0, pkt->frame, res);
 }

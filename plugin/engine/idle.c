@@ -32,8 +32,6 @@ static const struct {
     {432000, "Linux conntrack / AWS security groups (5 days)"},
 };
 
-static const char *role(int side) { return side == 0 ? "client" : "server"; }
-
 /* A duration people read at a glance: "850 ms", "3.00 s", "42.5 s", "3650 s (1.0 h)". */
 static const char *duration(double s, char *buf, size_t len)
 {
@@ -351,7 +349,7 @@ static void idle_drop(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, bool 
     g_string_append_printf(f.summary,
                            "%s (the %s) sent again and again and was never answered: %u retransmission(s), frames "
                            "%u-%u",
-                           who, role(conv->idle_from), s->unanswered, s->unanswered_first, s->unanswered_last);
+                           who, cl_role(conv->idle_from), s->unanswered, s->unanswered_first, s->unanswered_last);
     if (gave_up)
         g_string_append_printf(f.summary, ", then it gave up with a RST (frame %u)", pkt->frame);
     g_string_append(f.summary, ": a firewall, NAT or load balancer silently dropped the idle connection's state");
@@ -385,7 +383,8 @@ static void plain_reset(cl_engine *eng, cl_conv *conv, int from, cl_rst_origin_t
         g_string_append_printf(f.summary,
                                "%s (the %s) retransmitted %u time(s) without any answer (frames %u-%u) and gave up "
                                "with a RST (frame %u): the peer or the path went away while data was in flight",
-                               who, role(from), me->unanswered, me->unanswered_first, me->unanswered_last, pkt->frame);
+                               who, cl_role(from), me->unanswered, me->unanswered_first, me->unanswered_last,
+                               pkt->frame);
         evidence_add(&f, me->unanswered_first);
         evidence_add(&f, me->unanswered_last);
         f.num.has |= CL_HAS_RETRANS;
@@ -399,7 +398,7 @@ static void plain_reset(cl_engine *eng, cl_conv *conv, int from, cl_rst_origin_t
         g_string_append_printf(f.summary,
                                "%s (the %s) reset the connection itself while it was in use (frame %u): an "
                                "application abort, not a network fault; the application's log says why",
-                               who, role(from), pkt->frame);
+                               who, cl_role(from), pkt->frame);
     } else
         return;
     evidence_add(&f, pkt->frame);
@@ -423,7 +422,7 @@ static void sent_after_rst(cl_engine *eng, cl_conv *conv, int from, const cl_pac
     r->experts |= CL_EXP_MIDDLEBOX_RESET;
     cl_result_note(r, g_strdup_printf("the %s still sends after the RST in its name (frame %u): that RST came from "
                                       "a device on the path",
-                                      role(from), me->rst_frame));
+                                      cl_role(from), me->rst_frame));
     if (conv->cause && strcmp(conv->cause, "peer-reset") == 0) {
         failure f;
         failure_start(&f, "middlebox-reset", 75);
@@ -523,7 +522,7 @@ void cl_idle_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
                 cl_result_note(r, g_strdup_printf("the %s closed the connection with a RST after %s of silence: "
                                                   "an idle-connection cleanup or an application giving up, the "
                                                   "capture cannot tell which",
-                                                  role(from), duration(gap, t, sizeof(t))));
+                                                  cl_role(from), duration(gap, t, sizeof(t))));
             }
         }
     } else if (conv->idle_open) {

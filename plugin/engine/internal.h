@@ -116,11 +116,8 @@ typedef struct cl_conv cl_conv;
 struct cl_conv {
     uint32_t id;
     cl_tuple tuple;
-    bool is_tcp;
     bool handshake_seen; /* side[0] sent the SYN */
     cl_side side[2];     /* [0] client (SYN sender, else first sender), [1] server */
-    uint32_t first_frame, last_frame;
-    double last_time;
 
     /* fragments */
     uint32_t frag_incomplete;
@@ -226,8 +223,9 @@ void cl_note_table_full(cl_engine *eng, cl_result **res, const cl_conv *conv, bo
                         const char *what, const char *pref, const char *then);
 cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
-                         uint8_t proto, uint32_t frame, double time, cl_result **res);
+                         uint8_t proto, cl_result **res);
 void cl_tuple_make(cl_tuple *t, const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb, uint8_t proto);
+const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" */
 int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport);
 uint32_t cl_ip_header_len(uint8_t family);
 

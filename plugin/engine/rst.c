@@ -18,8 +18,6 @@
 #define ID_RUN_USEFUL 3         /* consecutive small ID steps before the counter is trusted */
 #define ID_STEP_MAX 16
 
-static const char *role(int side) { return side == 0 ? "client" : "server"; }
-
 void cl_rst_baseline(cl_conv *conv, int from, const cl_packet *pkt)
 {
     cl_side *s = &conv->side[from];
@@ -72,7 +70,7 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
                 g_string_append_printf(why,
                                        "; it answered frame %u after %.1f ms, but the %s never answered faster than "
                                        "%.1f ms",
-                                       other->last_frame, r->rst_delay * 1000, role(from), s->min_answer * 1000);
+                                       other->last_frame, r->rst_delay * 1000, cl_role(from), s->min_answer * 1000);
             } else
                 genuine += 1;
         }
@@ -100,10 +98,10 @@ cl_rst_origin_t cl_rst_origin(cl_engine *eng, cl_conv *conv, int from, const cl_
         r->rst_origin = "middlebox";
         r->experts |= CL_EXP_MIDDLEBOX_RESET;
         cl_result_note(r, g_strdup_printf("RST in the name of %s (the %s) sent by a device on the path%s", who,
-                                          role(from), why->str));
+                                          cl_role(from), why->str));
         break;
     case CL_RST_GENUINE:
-        r->rst_origin = role(from);
+        r->rst_origin = cl_role(from);
         if (!conv->handshake_seen)
             cl_result_note(r, g_strdup("no handshake in the capture: client and server were told apart by "
                                        "their ports (the higher one is the client's)"));
