@@ -42,7 +42,26 @@ static int hf_idle_timeout_max = -1;
 static int hf_period = -1;
 static int hf_period_count = -1;
 static int hf_retrans = -1;
+static int hf_rpc_ptype = -1;
+static int hf_rpc_interface = -1;
+static int hf_rpc_interface_source = -1;
+static int hf_rpc_bind_result = -1;
+static int hf_rpc_opnum = -1;
+static int hf_rpc_op = -1;
+static int hf_rpc_fault = -1;
+static int hf_rpc_auth = -1;
+static int hf_rpc_auth_user = -1;
+static int hf_mapi_op = -1;
+static int hf_mapi_user = -1;
+static int hf_mapi_sessions = -1;
+static int hf_mapi_client_sessions = -1;
+static int hf_mapi_limit = -1;
+static int hf_mapi_lower_bound = -1;
+static int hf_mapi_error = -1;
+static int hf_mapi_leaked = -1;
+static int hf_mapi_burst = -1;
 static gint ett_connlost = -1;
+static gint ett_rpc = -1;
 
 static expert_field ei_pmtud_blackhole = EI_INIT;
 static expert_field ei_pmtud_working = EI_INIT;
@@ -56,6 +75,11 @@ static expert_field ei_middlebox_reset = EI_INIT;
 static expert_field ei_keepalive_missing = EI_INIT;
 static expert_field ei_keepalive_too_sparse = EI_INIT;
 static expert_field ei_periodic_disconnect = EI_INIT;
+static expert_field ei_rpc_bind_rejected = EI_INIT;
+static expert_field ei_mapi_session_leak = EI_INIT;
+static expert_field ei_mapi_near_limit = EI_INIT;
+static expert_field ei_mapi_reconnect_burst = EI_INIT;
+static expert_field ei_mapi_session_limit = EI_INIT;
 
 static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, double seconds)
 {
@@ -67,6 +91,71 @@ static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, double seconds
     proto_item *pi = proto_tree_add_time(t, hf, tvb, 0, 0, &ns);
     proto_item_set_generated(pi);
     return pi;
+}
+
+#define GEN(expr) proto_item_set_generated(expr)
+
+static void draw_rpc(const cl_rpc_info *x, uint32_t experts, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    proto_tree *t = proto_tree_add_subtree(tree, tvb, 0, 0, ett_rpc, NULL,
+                                           x->mapi_op || x->mapi_user ? "DCE/RPC, MAPI" : "DCE/RPC");
+    proto_item *pi;
+    if (x->ptype)
+        GEN(proto_tree_add_string(t, hf_rpc_ptype, tvb, 0, 0, x->ptype));
+    if (x->interface)
+        GEN(proto_tree_add_string(t, hf_rpc_interface, tvb, 0, 0, x->interface));
+    if (x->interface_source)
+        GEN(proto_tree_add_string(t, hf_rpc_interface_source, tvb, 0, 0, x->interface_source));
+    if (x->bind_result) {
+        pi = proto_tree_add_string(t, hf_rpc_bind_result, tvb, 0, 0, x->bind_result);
+        GEN(pi);
+        if (experts & CL_EXP_RPC_BIND_REJECTED)
+            expert_add_info_format(pinfo, pi, &ei_rpc_bind_rejected, "RPC bind rejected: %s", x->bind_result);
+    } else if (experts & CL_EXP_RPC_BIND_REJECTED) {
+        expert_add_info(pinfo, t, &ei_rpc_bind_rejected);
+    }
+    if (x->opnum >= 0)
+        GEN(proto_tree_add_uint(t, hf_rpc_opnum, tvb, 0, 0, (uint32_t)x->opnum));
+    if (x->op)
+        GEN(proto_tree_add_string(t, hf_rpc_op, tvb, 0, 0, x->op));
+    if (x->has_fault)
+        GEN(proto_tree_add_uint(t, hf_rpc_fault, tvb, 0, 0, x->fault));
+    if (x->auth)
+        GEN(proto_tree_add_string(t, hf_rpc_auth, tvb, 0, 0, x->auth));
+    if (x->auth_user)
+        GEN(proto_tree_add_string(t, hf_rpc_auth_user, tvb, 0, 0, x->auth_user));
+    if (x->mapi_op)
+        GEN(proto_tree_add_string(t, hf_mapi_op, tvb, 0, 0, x->mapi_op));
+    if (x->mapi_user)
+        GEN(proto_tree_add_string(t, hf_mapi_user, tvb, 0, 0, x->mapi_user));
+    if (x->has_error)
+        GEN(proto_tree_add_uint(t, hf_mapi_error, tvb, 0, 0, x->error));
+    if (x->has_sessions) {
+        pi = proto_tree_add_uint(t, hf_mapi_sessions, tvb, 0, 0, x->sessions);
+        GEN(pi);
+        if (x->lower_bound)
+            proto_item_append_text(pi, " (at least: the capture began after some connections)");
+        GEN(proto_tree_add_uint(t, hf_mapi_client_sessions, tvb, 0, 0, x->client_sessions));
+        GEN(proto_tree_add_uint(t, hf_mapi_limit, tvb, 0, 0, x->limit));
+        GEN(proto_tree_add_boolean(t, hf_mapi_lower_bound, tvb, 0, 0, x->lower_bound));
+        if (experts & CL_EXP_MAPI_NEAR_LIMIT)
+            expert_add_info_format(pinfo, pi, &ei_mapi_near_limit,
+                                   "%s holds %u of the %u MAPI sessions the server allows", x->mapi_user, x->sessions,
+                                   x->limit);
+    }
+    if (x->leaked) {
+        pi = proto_tree_add_uint(t, hf_mapi_leaked, tvb, 0, 0, x->leaked);
+        GEN(pi);
+        expert_add_info_format(pinfo, pi, &ei_mapi_session_leak,
+                               "Connection ended without EcDoDisconnect: %u MAPI session(s) of %s left on the server",
+                               x->leaked, x->mapi_user);
+    }
+    if (x->burst) {
+        pi = proto_tree_add_uint(t, hf_mapi_burst, tvb, 0, 0, x->burst);
+        GEN(pi);
+        expert_add_info_format(pinfo, pi, &ei_mapi_reconnect_burst, "%u MAPI logons from this client in a burst",
+                               x->burst);
+    }
 }
 
 static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
@@ -82,7 +171,6 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
     proto_tree *t = proto_item_add_subtree(top, ett_connlost);
     proto_item *pi;
 
-#define GEN(expr) proto_item_set_generated(expr)
     if (r->conv_id)
         GEN(proto_tree_add_uint(t, hf_conv, tvb, 0, 0, r->conv_id));
     if (r->cause) {
@@ -94,6 +182,8 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
             GEN(proto_tree_add_uint(t, hf_evidence, tvb, 0, 0, g_array_index(r->evidence, uint32_t, i)));
         if (experts & CL_EXP_PMTUD_BLACKHOLE)
             expert_add_info_format(pinfo, cause, &ei_pmtud_blackhole, "%s", r->summary);
+        else if (experts & CL_EXP_MAPI_SESSION_LIMIT)
+            expert_add_info_format(pinfo, cause, &ei_mapi_session_limit, "%s", r->summary);
         else if (experts & CL_EXP_FRAGMENT_LOST)
             expert_add_info_format(pinfo, cause, &ei_fragment_lost, "%s", r->summary);
         else
@@ -194,8 +284,10 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
         else if (experts & CL_EXP_TABLE_FULL)
             expert_add_info_format(pinfo, pi, &ei_table_full, "%s", r->note);
     }
-#undef GEN
+    if (r->rpc)
+        draw_rpc(r->rpc, experts, tvb, pinfo, t);
 }
+#undef GEN
 
 static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
@@ -290,6 +382,23 @@ static void register_prefs(void)
          "A conversation ended by a RST is kept this long for the packets that cross the RST, then forgotten "
          "(one closed by both FINs is forgotten at once)",
          &prefs_cfg.reset_linger_s},
+        {"mapi_limit", "MAPI sessions per user allowed",
+         "Sessions the server allows one user (Exchange: 32, event 9646); a refused logon at this count is the cause "
+         "mapi-session-limit",
+         &prefs_cfg.mapi_limit},
+        {"mapi_near_pct", "MAPI sessions: warn at (% of the limit)",
+         "Sessions a user holds, in % of the limit, that raise the near-limit warning", &prefs_cfg.mapi_near_pct},
+        {"mapi_burst_count", "MAPI reconnect burst: logons",
+         "Logons (EcDoConnect/EcDoConnectEx) from one client within the burst window that make a reconnect burst",
+         &prefs_cfg.mapi_burst_count},
+        {"mapi_burst_s", "MAPI reconnect burst: window (s)", "Window for the reconnect burst, in seconds",
+         &prefs_cfg.mapi_burst_s},
+        {"max_mapi_sessions", "Most MAPI sessions tracked",
+         "Bound on the MAPI sessions (and on the users and clients) connlost keeps; beyond it the oldest are "
+         "forgotten and counts become lower bounds",
+         &prefs_cfg.max_mapi_sessions},
+        {"max_rpc_endpoints", "Most RPC endpoints learned",
+         "Bound on the (address, port) endpoints learned from EPM answers and binds", &prefs_cfg.max_rpc_endpoints},
     };
     cl_config_defaults(&prefs_cfg);
     module_t *module = prefs_register_protocol(proto_connlost, NULL);
@@ -397,11 +506,74 @@ void proto_register_connlost(void)
         {&hf_retrans,
          {"Unanswered retransmissions", "connlost.retrans.unanswered", FT_UINT32, BASE_DEC, NULL, 0x0,
           "Retransmissions the sender made without hearing anything from its peer", HFILL}},
+        {&hf_rpc_ptype,
+         {"RPC PDU type", "connlost.rpc.ptype", FT_STRING, BASE_NONE, NULL, 0x0,
+          "DCE/RPC PDU type(s) that end in this frame (bind, bind_ack, request, response, fault, ...)", HFILL}},
+        {&hf_rpc_interface,
+         {"RPC interface", "connlost.rpc.interface", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Interface of the call (EMSMDB, AsyncEMSMDB, NSPI, RFR, EPM, ...), or those a bind proposes / its answer "
+          "accepts; an unknown one by its UUID",
+          HFILL}},
+        {&hf_rpc_interface_source,
+         {"Interface known from", "connlost.rpc.interface_source", FT_STRING, BASE_NONE, NULL, 0x0,
+          "How connlost knows the interface: the bind in this connection, or, for a connection that began before the "
+          "capture, an EPM answer or a bind on another connection to the same endpoint",
+          HFILL}},
+        {&hf_rpc_bind_result,
+         {"Bind result", "connlost.rpc.bind_result", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Result per presentation context of a bind_ack / alter_context_resp, or the bind_nak reason", HFILL}},
+        {&hf_rpc_opnum,
+         {"Opnum", "connlost.rpc.opnum", FT_UINT16, BASE_DEC, NULL, 0x0, "Operation number of the call", HFILL}},
+        {&hf_rpc_op,
+         {"Operation", "connlost.rpc.op", FT_STRING, BASE_NONE, NULL, 0x0, "Name of the operation, when known", HFILL}},
+        {&hf_rpc_fault,
+         {"Fault status", "connlost.rpc.fault", FT_UINT32, BASE_HEX, NULL, 0x0, "Status of a DCE/RPC fault PDU",
+          HFILL}},
+        {&hf_rpc_auth,
+         {"Authentication", "connlost.rpc.auth", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Authentication type and level of a bind, alter_context or auth3 (privacy: stubs are sealed)", HFILL}},
+        {&hf_rpc_auth_user,
+         {"NTLM user", "connlost.rpc.auth_user", FT_STRING, BASE_NONE, NULL, 0x0,
+          "DOMAIN\\user of an NTLMSSP AUTHENTICATE message", HFILL}},
+        {&hf_mapi_op,
+         {"MAPI operation", "connlost.mapi.op", FT_STRING, BASE_NONE, NULL, 0x0,
+          "EMSMDB operation of this request or response (EcDoConnectEx, EcDoDisconnect, EcDoRpcExt2, ...)", HFILL}},
+        {&hf_mapi_user,
+         {"MAPI user", "connlost.mapi.user", FT_STRING, BASE_NONE, NULL, 0x0,
+          "Whose session: the user DN of the logon, else the NTLM user of the binding, else the client address",
+          HFILL}},
+        {&hf_mapi_sessions,
+         {"Sessions held", "connlost.mapi.sessions", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "MAPI sessions the user holds after this frame: logons minus EcDoDisconnects (a connection that dies does "
+          "not release its session)",
+          HFILL}},
+        {&hf_mapi_client_sessions,
+         {"Sessions held by the client", "connlost.mapi.client_sessions", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "MAPI sessions all users of this client address hold after this frame", HFILL}},
+        {&hf_mapi_limit,
+         {"Session limit", "connlost.mapi.limit", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Sessions per user the server allows (preference connlost.mapi_limit)", HFILL}},
+        {&hf_mapi_lower_bound,
+         {"Counts are lower bounds", "connlost.mapi.lower_bound", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+          "Some EMSMDB connections began before the capture (or a table bound was reached): the server may hold "
+          "more sessions than counted",
+          HFILL}},
+        {&hf_mapi_error,
+         {"MAPI error", "connlost.mapi.error", FT_UINT32, BASE_HEX, NULL, 0x0,
+          "Return code of a refused logon (0x000004DE ecMaxObjsExceeded, 0x80040112 MAPI_E_SESSION_LIMIT, ...) or "
+          "the fault status that answered it",
+          HFILL}},
+        {&hf_mapi_leaked,
+         {"Sessions leaked", "connlost.mapi.leaked", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "MAPI sessions left behind when this connection ended (RST or FIN) without EcDoDisconnect", HFILL}},
+        {&hf_mapi_burst,
+         {"Logons in burst", "connlost.mapi.burst", FT_UINT32, BASE_DEC, NULL, 0x0,
+          "Logons from this client within the burst window (preferences mapi_burst_count, mapi_burst_s)", HFILL}},
         {&hf_note,
          {"Note", "connlost.note", FT_STRING, BASE_NONE, NULL, 0x0,
           "An observation that is not a fault (PMTUD at work, ICMP seen, a table bound reached)", HFILL}},
     };
-    static gint *ett[] = {&ett_connlost};
+    static gint *ett[] = {&ett_connlost, &ett_rpc};
     static ei_register_info ei[] = {
         {&ei_pmtud_blackhole,
          {"connlost.pmtud_blackhole", PI_SEQUENCE, PI_WARN,
@@ -429,6 +601,20 @@ void proto_register_connlost(void)
         {&ei_periodic_disconnect,
          {"connlost.periodic_disconnect", PI_SEQUENCE, PI_WARN,
           "Connections of one client and server are lost at a regular interval", EXPFILL}},
+        {&ei_rpc_bind_rejected,
+         {"connlost.rpc_bind_rejected", PI_RESPONSE_CODE, PI_WARN,
+          "RPC bind rejected: bind_nak, or no presentation context accepted", EXPFILL}},
+        {&ei_mapi_session_leak,
+         {"connlost.mapi_session_leak", PI_SEQUENCE, PI_WARN,
+          "MAPI session leaked: its connection ended without EcDoDisconnect", EXPFILL}},
+        {&ei_mapi_near_limit,
+         {"connlost.mapi_sessions_near_limit", PI_RESPONSE_CODE, PI_WARN,
+          "A user holds nearly as many MAPI sessions as the server allows", EXPFILL}},
+        {&ei_mapi_reconnect_burst,
+         {"connlost.mapi_reconnect_burst", PI_SEQUENCE, PI_WARN, "Burst of MAPI logons from one client", EXPFILL}},
+        {&ei_mapi_session_limit,
+         {"connlost.mapi_session_limit", PI_RESPONSE_CODE, PI_ERROR,
+          "Logon refused: the user holds the server's limit of MAPI sessions", EXPFILL}},
         {&ei_cause, {"connlost.verdict", PI_SEQUENCE, PI_WARN, "Probable cause of the connection loss", EXPFILL}},
     };
 

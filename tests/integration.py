@@ -18,7 +18,14 @@ FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "connl
           "connlost.keepalive.interval", "connlost.idle_timeout.min", "connlost.idle_timeout.max",
           "connlost.keepalive.recommended", "connlost.period", "connlost.period.count",
           "connlost.retrans.unanswered", "connlost.keepalive_missing", "connlost.keepalive_too_sparse",
-          "connlost.periodic_disconnect", "connlost.middlebox_reset"]
+          "connlost.periodic_disconnect", "connlost.middlebox_reset", "connlost.rpc.ptype", "connlost.rpc.interface",
+          "connlost.rpc.interface_source", "connlost.rpc.bind_result", "connlost.rpc.opnum", "connlost.rpc.auth_user",
+          "connlost.mapi.op", "connlost.mapi.user", "connlost.mapi.sessions", "connlost.mapi.error",
+          "connlost.mapi.leaked", "connlost.mapi.lower_bound", "connlost.rpc_bind_rejected",
+          "connlost.mapi_session_leak", "connlost.mapi_sessions_near_limit", "connlost.mapi_reconnect_burst",
+          "connlost.mapi_session_limit"]
+MAPI_EXPERTS = ("rpc_bind_rejected", "mapi_session_leak", "mapi_sessions_near_limit", "mapi_reconnect_burst",
+                "mapi_session_limit")
 IDLE_CAUSES = {"idle-reset", "idle-drop"}
 PLATEAUS = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68}
 
@@ -133,6 +140,9 @@ def check_capture(tshark, truth_path):
         check(f"{name}: origin of {len(rsts)} RST(s) ({forged} forged) as the truth measured", not wrong,
               str(wrong[:5]))
 
+    if "expect_causes" in t:  # the MAPI scenarios: several causes, one per conversation
+        check_mapi(name, t, one)
+        return
     expect = t.get("expect_cause", "none")
     verdicts = verdict_rows(one)
     causes = {r["connlost.cause"] for r in verdicts}
@@ -282,6 +292,75 @@ def check_streams(name, t, one, expect):
           f"extra {sorted(seen_probes - probes)} missing {sorted(probes - seen_probes)}")
     check(f"{name}: keep-alive answers as Wireshark marks them ({len(acks)})", seen_acks == acks,
           f"extra {sorted(seen_acks - acks)} missing {sorted(acks - seen_acks)}")
+
+
+def check_mapi(name, t, one):
+    def row(f):
+        return one[f - 1] if 0 < f <= len(one) else {k: "" for k in FIELDS}
+
+    wanted = set(filter(None, t.get("expect_causes", "").split(",")))
+    verdicts = verdict_rows(one)
+    causes = {r["connlost.cause"] for r in verdicts}
+    check(f"{name}: causes are {sorted(wanted) or 'none'}", causes == wanted, f"causes {causes}")
+    user, limit = t.get("mapi_user", ""), int(t.get("mapi_limit") or 32)
+    if t.get("rpc_auth_level") == "6":  # sealed stubs: the user DN is unreadable, the NTLM user stands in
+        user = t.get("ntlm_user", "")
+
+    connects = ints(t.get("mapi_connect_frames"))
+    bad = [f for f in connects if row(f)["connlost.mapi.op"] != "EcDoConnectEx" or
+           row(f)["connlost.rpc.interface"] != "EMSMDB" or (user and row(f)["connlost.mapi.user"] != user)]
+    check(f"{name}: {len(connects)} EcDoConnectEx requests named, with user and interface", connects and not bad,
+          str([(f, row(f)["connlost.mapi.op"], row(f)["connlost.mapi.user"]) for f in bad[:3]]))
+    results, sessions = pairs(t.get("mapi_connect_results")), pairs(t.get("mapi_sessions"))
+    wrong = []
+    for f, code in results.items():  # code "sealed": the stub is encrypted, only the count can be checked
+        r = row(f)
+        error = int(r["connlost.mapi.error"], 16) if r["connlost.mapi.error"] else 0
+        if (code != "sealed" and error != int(code, 16)) or (f in sessions and r["connlost.mapi.sessions"] != sessions[f]):
+            wrong.append((f, r["connlost.mapi.error"], code, r["connlost.mapi.sessions"], sessions.get(f)))
+    check(f"{name}: return code and sessions held on each of {len(results)} logon answers", results and not wrong,
+          str(wrong[:5]))
+    disconnects = ints(t.get("mapi_disconnect_frames"))
+    if disconnects:
+        check(f"{name}: {len(disconnects)} EcDoDisconnect requests named",
+              all(row(f)["connlost.mapi.op"] == "EcDoDisconnect" for f in disconnects))
+    leaks = set(ints(t.get("mapi_leak_frames")))
+    seen = {int(r["frame.number"]) for r in one if r["connlost.mapi.leaked"]}
+    check(f"{name}: leaked sessions flagged on the {len(leaks)} connection ends the truth lists", seen == leaks,
+          f"extra {sorted(seen - leaks)[:5]} missing {sorted(leaks - seen)[:5]}")
+    refused = t.get("mapi_refused_first")
+    if refused:
+        r = row(int(refused))
+        check(f"{name}: first refused logon (frame {refused}) is mapi-session-limit at 95 %",
+              r["connlost.cause"] == "mapi-session-limit" and r["connlost.confidence"] == "95",
+              f"{r['connlost.cause']!r} {r['connlost.confidence']}")
+        check(f"{name}: it holds the limit ({limit}) of sessions", r["connlost.mapi.sessions"] == str(limit),
+              r["connlost.mapi.sessions"])
+        opened = [f for f, code in results.items() if code != "sealed" and int(code, 16) == 0 and f < int(refused)]
+        evidence = set(ints(r["connlost.evidence"]))
+        check(f"{name}: its evidence names the {len(opened)} logons still held", set(opened) <= evidence,
+              f"missing {sorted(set(opened) - evidence)[:5]}")
+        check(f"{name}: its summary gives the remedy", "Remedy" in r["connlost.summary"])
+        if not leaks:  # the server's side: the dead connections just went quiet
+            check(f"{name}: its summary says the held sessions' connections went silent",
+                  f"{len(opened)} of them on connections silent" in r["connlost.summary"], r["connlost.summary"][-400:])
+    ntlm = t.get("ntlm_user")
+    auth3 = ints(t.get("rpc_auth3_frames"))
+    if ntlm and auth3:
+        check(f"{name}: NTLM user {ntlm} read from {len(auth3)} auth3 PDUs",
+              all(row(f)["connlost.rpc.auth_user"] == ntlm for f in auth3))
+    acks = pairs(t.get("rpc_bind_ack_frames"))
+    check(f"{name}: {len(acks)} bind answers read", acks and all("accepted" in row(f)["connlost.rpc.bind_result"]
+                                                               for f in acks))
+    epm = ints(t.get("epm_map_frames"))
+    if len(epm) == 2:
+        check(f"{name}: EPM answer frame {epm[1]} teaches EMSMDB at port {t.get('epm_port')}",
+              f":{t.get('epm_port')}" in row(epm[1])["connlost.note"], row(epm[1])["connlost.note"])
+    experts = set(filter(None, t.get("expect_experts", "").split(",")))
+    for expert in MAPI_EXPERTS + ("keepalive_missing", "keepalive_too_sparse", "periodic_disconnect", "middlebox_reset"):
+        raised = any(r[f"connlost.{expert}"] for r in one)
+        want = expert in experts or (expert == "mapi_session_limit" and "mapi-session-limit" in wanted)
+        check(f"{name}: connlost.{expert} {'raised' if want else 'silent'}", raised == want)
 
 
 def main():

@@ -158,6 +158,10 @@ static void decode_tcp(span s, const cl_ip *ip, cl_packet *pkt)
     pkt->tcp_hdr_len = (uint8_t)hlen;
     pkt->tcp_len = ip->payload_len > hlen ? ip->payload_len - (uint32_t)hlen : 0;
     pkt->wscale = -1;
+    if (has(s, 0, hlen) && pkt->tcp_len) { /* Ethernet padding is not payload */
+        pkt->payload = s.p + hlen;
+        pkt->payload_caplen = (uint32_t)MIN(s.len - hlen, pkt->tcp_len);
+    }
     size_t end = has(s, 0, hlen) ? hlen : s.len;
     for (size_t off = 20; off < end;) {
         uint8_t kind = s.p[off];

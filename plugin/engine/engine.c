@@ -25,6 +25,12 @@ void cl_config_defaults(cl_config *cfg)
     cfg->period_jitter_pct = 10;
     cfg->max_pairs = 10000;
     cfg->reset_linger_s = 10;
+    cfg->mapi_limit = 32; /* Exchange's default per-user session limit */
+    cfg->mapi_near_pct = 80;
+    cfg->mapi_burst_count = 10;
+    cfg->mapi_burst_s = 60;
+    cfg->max_mapi_sessions = 100000;
+    cfg->max_rpc_endpoints = 10000;
 }
 
 /* Keys are memset before they are filled, so hashing the bytes is safe. Eight bytes per step: this runs
@@ -147,6 +153,7 @@ static void result_free(gpointer p)
     g_free(r->summary);
     g_free(r->note);
     g_free(r->frag_lost_ids);
+    g_free(r->rpc);
     if (r->evidence)
         g_array_free(r->evidence, TRUE);
     g_free(r);
@@ -154,6 +161,7 @@ static void result_free(gpointer p)
 
 static void conv_free(cl_engine *eng, cl_conv *conv)
 {
+    cl_rpc_conv_free(eng, conv);
     cl_side_clear(eng, &conv->side[0]);
     cl_side_clear(eng, &conv->side[1]);
     if (conv->frag_ids)
@@ -182,12 +190,19 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->cfg.rto_min_retrans = MAX(eng->cfg.rto_min_retrans, 1);
     eng->cfg.period_min_count = MAX(eng->cfg.period_min_count, 3);
     eng->cfg.max_pairs = MAX(eng->cfg.max_pairs, 1);
+    eng->cfg.mapi_limit = MAX(eng->cfg.mapi_limit, 1);
+    eng->cfg.mapi_near_pct = MIN(MAX(eng->cfg.mapi_near_pct, 1), 100);
+    eng->cfg.mapi_burst_count = MAX(eng->cfg.mapi_burst_count, 2);
+    eng->cfg.max_mapi_sessions = MAX(eng->cfg.max_mapi_sessions, 1);
+    eng->cfg.max_rpc_endpoints = MAX(eng->cfg.max_rpc_endpoints, 1);
     eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
     g_queue_init(&eng->segment_pool);
     cl_frag_init(eng);
     cl_idle_init(eng);
+    cl_rpc_init(eng);
+    cl_mapi_init(eng);
     eng->results = g_ptr_array_new_with_free_func(result_free);
     return eng;
 }
@@ -203,8 +218,10 @@ void cl_engine_free(cl_engine *eng)
     g_hash_table_destroy(eng->conv_by_tuple);
     cl_frag_free(eng);
     cl_idle_free(eng);
+    cl_mapi_free(eng);
     cl_segment_pool_free(eng);
     g_ptr_array_free(eng->results, TRUE);
+    cl_rpc_free(eng); /* results point to its strings */
     g_free(eng);
 }
 
@@ -405,6 +422,9 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         origin = cl_rst_origin(eng, conv, from, pkt, &res);
     cl_idle_tcp(eng, conv, from, pkt, origin, &res);
     cl_rst_baseline(conv, from, pkt);
+    cl_rpc_tcp(eng, conv, from, pkt, &res);
+    if (ends && first_end)
+        cl_mapi_conv_end(eng, conv, pkt, &res);
     if (ends && first_end && conv->cause)
         cl_verdict_show(eng, conv, &res);
     conv_after(eng, conv, pkt);

@@ -66,6 +66,10 @@ typedef struct {
     bool has_inner;
     cl_ip inner;
     uint16_t inner_sport, inner_dport;
+
+    /* TCP payload as captured (may be shorter than tcp_len); valid only during cl_engine_feed() */
+    const uint8_t *payload;
+    uint32_t payload_caplen;
 } cl_packet;
 
 /* Thresholds; every one is a Wireshark preference. */
@@ -87,6 +91,12 @@ typedef struct {
     unsigned period_jitter_pct; /* spread of the intervals (standard deviation, % of the mean) still periodic */
     unsigned max_pairs;         /* client/server pairs tracked for idle timeouts and periods */
     unsigned reset_linger_s;    /* a reset conversation is kept this long for the packets that cross its RST */
+    unsigned mapi_limit;        /* MAPI sessions the server allows one user (Exchange: 32) */
+    unsigned mapi_near_pct;     /* sessions held, % of the limit, that raise the near-limit warning */
+    unsigned mapi_burst_count;  /* logons from one client within mapi_burst_s that make a reconnect burst */
+    unsigned mapi_burst_s;
+    unsigned max_mapi_sessions; /* MAPI sessions tracked (and as many users and clients) */
+    unsigned max_rpc_endpoints; /* RPC endpoints (address, port) learned from EPM answers and binds */
 } cl_config;
 
 void cl_config_defaults(cl_config *cfg);
@@ -104,6 +114,11 @@ enum {
     CL_EXP_KEEPALIVE_MISSING = 1u << 8,
     CL_EXP_KEEPALIVE_TOO_SPARSE = 1u << 9,
     CL_EXP_PERIODIC_DISCONNECT = 1u << 10,
+    CL_EXP_RPC_BIND_REJECTED = 1u << 11,
+    CL_EXP_MAPI_SESSION_LEAK = 1u << 12,
+    CL_EXP_MAPI_NEAR_LIMIT = 1u << 13,
+    CL_EXP_MAPI_RECONNECT_BURST = 1u << 14,
+    CL_EXP_MAPI_SESSION_LIMIT = 1u << 15,
 };
 
 /* Which optional numbers a cl_numbers carries. */
@@ -140,6 +155,31 @@ typedef struct {
 /* Copy the numbers `src` has into `dst`. */
 void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
 
+/* DCE/RPC and MAPI seen in a frame (the PDUs that end in it). Strings belong to the engine. */
+typedef struct {
+    const char *ptype;            /* PDU type(s), e.g. "bind" or "request" */
+    const char *interface;        /* interface (or the interfaces a bind proposes) */
+    const char *interface_source; /* how connlost knows the interface */
+    const char *bind_result;      /* per presentation context, or the bind_nak reason */
+    int32_t opnum;                /* -1 if none */
+    const char *op;               /* operation name, NULL if unknown */
+    bool has_fault;
+    uint32_t fault;
+    const char *auth;      /* authentication type and level of a bind or auth3 */
+    const char *auth_user; /* NTLM DOMAIN\user of an AUTHENTICATE message */
+    const char *mapi_op;
+    const char *mapi_user;
+    bool has_sessions;
+    uint32_t sessions;        /* sessions the user holds after this frame */
+    uint32_t client_sessions; /* sessions the client address holds */
+    uint32_t limit;
+    bool lower_bound; /* connections began before the capture: counts may be low */
+    bool has_error;
+    uint32_t error;  /* MAPI return code of a refused logon */
+    uint32_t leaked; /* sessions found leaked on this frame */
+    uint32_t burst;  /* logons of this client within the burst window, when they make a burst */
+} cl_rpc_info;
+
 typedef struct {
     uint32_t conv_id;       /* connlost's own conversation number, 0 if none */
     const char *cause;      /* slug, NULL when the frame carries no verdict */
@@ -163,6 +203,8 @@ typedef struct {
     uint32_t rst_answers; /* the other side's packet this RST came after, 0 if none */
     double rst_delay;     /* time since that packet */
     double rst_min_delay; /* fastest the claimed sender ever answered the other side, < 0 if unknown */
+
+    cl_rpc_info *rpc; /* NULL on frames without DCE/RPC */
 } cl_result;
 
 /* Lists of IP IDs and frames in results and summaries stop after this many. */

@@ -255,8 +255,11 @@ bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_pa
         dg->first_frame = pkt->frame;
         dg->sport = pkt->sport;
         dg->dport = pkt->dport;
-        if (pkt->ip.proto == 6 && pkt->tcp_hdr_len && !dg->tcp_first)
+        if (pkt->ip.proto == 6 && pkt->tcp_hdr_len && !dg->tcp_first) {
             dg->tcp_first = g_memdup2(pkt, sizeof(*pkt));
+            dg->tcp_first->payload = NULL; /* the frame's bytes do not outlive this call */
+            dg->tcp_first->payload_caplen = 0;
+        }
     }
     if (!pkt->ip.more_fragments) {
         dg->have_last = true;

@@ -112,6 +112,8 @@ typedef struct {
 /* Who a RST came from, relative to the side whose address it carries. */
 typedef enum { CL_RST_UNKNOWN, CL_RST_GENUINE, CL_RST_FORGED } cl_rst_origin_t;
 
+typedef struct cl_rpc_conv cl_rpc_conv;
+
 typedef struct cl_conv cl_conv;
 struct cl_conv {
     uint32_t id;
@@ -150,6 +152,9 @@ struct cl_conv {
     GList *lru_link;   /* in eng->conv_order */
     GList *reset_link; /* in eng->conv_reset once a RST ended it */
     double reset_time;
+
+    cl_rpc_conv *rpc;   /* DCE/RPC state, once its bytes look like DCE/RPC (rpc.c) */
+    uint8_t rpc_probes; /* payload segments looked at for a DCE/RPC header so far */
 };
 
 /* Fragmented datagrams from one source to one destination. */
@@ -197,6 +202,104 @@ typedef struct {
     GList *lru_link;     /* in eng->pair_order */
 } cl_pair;
 
+/* A DCE/RPC interface connlost knows by name (rpc.c). */
+typedef struct {
+    const char *uuid; /* text form, lower case */
+    const char *name;
+    const char *const *ops; /* by opnum, NULL entries unknown */
+    unsigned n_ops;
+} cl_rpc_iface;
+
+/* One direction of a DCE/RPC byte stream, cut into PDUs. */
+typedef struct {
+    bool synced; /* next_seq is at a PDU boundary, or inside the PDU being assembled */
+    uint32_t next_seq;
+    uint32_t pdu_len; /* frag_length of the PDU being assembled, 0 until its header is complete */
+    uint32_t pdu_got; /* its bytes seen so far */
+    uint32_t pdu_first_frame;
+    GByteArray *head; /* its first bytes, up to CL_RPC_HEAD */
+    GByteArray *tail; /* its latest bytes beyond the head, trimmed to CL_RPC_TAIL when it ends */
+} cl_rpc_dir;
+
+/* A presentation context of a binding. */
+typedef struct {
+    uint16_t id;
+    const cl_rpc_iface *iface; /* NULL: an interface connlost does not know */
+    bool accepted;
+    uint32_t bind_frame;
+} cl_rpc_ctx;
+
+/* A request waiting for its response. */
+typedef struct {
+    uint32_t call_id;
+    uint16_t opnum;
+    const cl_rpc_iface *iface;
+    uint32_t frame;
+    const char *user_dn; /* EcDoConnect(Ex): szUserDN when readable (interned) */
+    bool has_handle;     /* EcDoDisconnect: the session's context handle when readable */
+    uint8_t handle[16];
+    bool has_rsp_handle; /* the handle the response's first fragment returned */
+    uint8_t rsp_handle[16];
+} cl_rpc_call;
+
+struct cl_rpc_conv {
+    cl_rpc_dir dir[2]; /* by cl_conv side */
+    int8_t client;     /* the side that binds and calls, -1 until known */
+    GArray *contexts;  /* cl_rpc_ctx, few (bounded) */
+    GArray *proposed;  /* uint16_t context ids of the latest bind / alter_context, in order */
+    GHashTable *calls; /* call_id -> cl_rpc_call* (bounded) */
+    uint8_t auth_type, auth_level;
+    const char *auth_user; /* NTLM DOMAIN\user (interned) */
+    bool late;             /* a context was used that no bind in the capture set up */
+    bool ended;            /* RST or FIN seen */
+    double last_time;      /* its latest packet */
+    GQueue sessions;       /* cl_mapi_session* opened on this connection (through conv_link) */
+};
+
+/* A dynamic endpoint: what (address, port) serves, and how connlost learned it. */
+typedef struct {
+    cl_addr addr;
+    uint16_t port;
+    uint8_t pad[2]; /* keys are hashed as bytes */
+} cl_rpc_endpoint_key;
+
+typedef struct {
+    cl_rpc_endpoint_key key;
+    const cl_rpc_iface *iface;
+    const char *source; /* interned */
+    GList link;         /* in eng->rpc_endpoint_order */
+} cl_rpc_endpoint;
+
+/* MAPI sessions (mapi.c). */
+typedef struct cl_mapi_user cl_mapi_user;
+typedef struct cl_mapi_client cl_mapi_client;
+
+typedef struct {
+    uint8_t handle[16]; /* context handle UUID; made up from the call when the stub is sealed */
+    cl_mapi_user *user;
+    cl_mapi_client *client;
+    cl_rpc_conv *rpc; /* connection it was opened on, NULL once that is forgotten */
+    uint32_t conv_id, open_frame, leak_frame;
+    double open_time;
+    GList user_link, conv_link, age_link; /* in user->held, rpc->sessions, eng->mapi_session_order */
+} cl_mapi_session;
+
+struct cl_mapi_user {
+    const char *name; /* interned */
+    GQueue held;      /* cl_mapi_session*, oldest first */
+    uint32_t opened, closed, refused;
+    bool near_noted;
+    GList link; /* in eng->mapi_user_order, least recently active first */
+};
+
+struct cl_mapi_client {
+    cl_addr addr;
+    uint32_t held;
+    GQueue logons; /* double* times of its latest logons (at most mapi_burst_count) */
+    bool burst_noted;
+    GList link; /* in eng->mapi_client_order */
+};
+
 struct cl_engine {
     cl_config cfg;
     uint32_t next_conv_id;
@@ -212,6 +315,18 @@ struct cl_engine {
     GHashTable *pairs;         /* cl_pair_key* -> cl_pair* */
     GQueue pair_order;         /* cl_pair*, least recently used first */
     bool conv_cap_noted, frag_cap_noted, pair_cap_noted;
+
+    GStringChunk *strings;     /* texts results point to (interned) */
+    GHashTable *rpc_endpoints; /* cl_rpc_endpoint_key* -> cl_rpc_endpoint* */
+    GQueue rpc_endpoint_order; /* oldest first, for eviction */
+    GHashTable *mapi_sessions; /* handle[16] -> cl_mapi_session* */
+    GQueue mapi_session_order; /* oldest first */
+    GHashTable *mapi_users;    /* name -> cl_mapi_user* */
+    GQueue mapi_user_order;
+    GHashTable *mapi_clients; /* cl_addr* -> cl_mapi_client* */
+    GQueue mapi_client_order;
+    uint32_t mapi_late; /* EMSMDB connections that began before the capture */
+    bool rpc_cap_noted, mapi_cap_noted;
 };
 
 /* engine.c */
@@ -257,6 +372,27 @@ void cl_idle_init(cl_engine *eng);
 void cl_idle_free(cl_engine *eng);
 void cl_idle_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_rst_origin_t origin,
                  cl_result **res);
+
+/* rpc.c: DCE/RPC PDUs, bindings, interfaces and endpoints */
+void cl_rpc_init(cl_engine *eng);
+void cl_rpc_free(cl_engine *eng);
+void cl_rpc_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
+void cl_rpc_conv_free(cl_engine *eng, cl_conv *conv);
+cl_rpc_info *cl_rpc_info_for(cl_engine *eng, cl_result **res, const cl_conv *conv);
+const char *cl_intern(cl_engine *eng, const char *text);
+extern const cl_rpc_iface cl_iface_emsmdb;
+
+/* mapi.c: EMSMDB sessions per user and client, leaks, the session limit, reconnect bursts */
+void cl_mapi_init(cl_engine *eng);
+void cl_mapi_free(cl_engine *eng);
+/* A logon's answer: `handle` NULL when the stub is sealed, `code` NULL when unreadable. */
+void cl_mapi_logon(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const uint8_t *handle, const uint32_t *code,
+                   const cl_packet *pkt, cl_result **res);
+void cl_mapi_logon_request(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res);
+void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const cl_packet *pkt, cl_result **res);
+/* The connection ends (first RST or FIN): sessions never disconnected on it are leaked. */
+void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res);
+void cl_mapi_conv_forget(cl_engine *eng, cl_conv *conv);
 
 /* verdict.c: one cause per conversation */
 /* Offer a finding; if it becomes (or updates) the verdict, show it on this frame. */
