@@ -8,6 +8,10 @@
 #include "engine.h"
 #include "extract.h"
 
+#include <epan/stat_tap_ui.h>
+#include <epan/stats_tree.h>
+#include <epan/tap.h>
+
 static int proto_connlost = -1;
 static dissector_handle_t connlost_handle;
 static cl_engine *engine; /* per capture file: made in init, freed in cleanup */
@@ -60,6 +64,10 @@ static int hf_mapi_lower_bound = -1;
 static int hf_mapi_error = -1;
 static int hf_mapi_leaked = -1;
 static int hf_mapi_burst = -1;
+static int hf_conv_cause = -1;
+static int hf_conv_confidence = -1;
+static int hf_conv_verdict = -1;
+static int connlost_tap = -1;
 static gint ett_connlost = -1;
 static gint ett_rpc = -1;
 
@@ -158,8 +166,19 @@ static void draw_rpc(const cl_rpc_info *x, uint32_t experts, tvbuff_t *tvb, pack
     }
 }
 
-static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+/* The conversation's verdict on each of its frames: known only after the first pass. */
+static void draw_conv(const cl_diagnosis *d, tvbuff_t *tvb, proto_tree *t)
 {
+    GEN(proto_tree_add_string(t, hf_conv_cause, tvb, 0, 0, d->cause));
+    GEN(proto_tree_add_uint(t, hf_conv_confidence, tvb, 0, 0, d->confidence));
+    GEN(proto_tree_add_uint(t, hf_conv_verdict, tvb, 0, 0, d->verdict_frame));
+}
+
+static void draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    static const cl_result nothing = {.rst_min_delay = -1};
+    if (!r)
+        r = &nothing;
     if (r->cause) {
         col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[connlost: %s, %u%%]", r->cause, r->confidence);
     }
@@ -168,8 +187,12 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
     proto_item_set_generated(top);
     if (r->cause)
         proto_item_append_text(top, ": %s (%u%%)", r->cause, r->confidence);
+    else if (diag)
+        proto_item_append_text(top, " (conversation: %s, verdict in frame %u)", diag->cause, diag->verdict_frame);
     proto_tree *t = proto_item_add_subtree(top, ett_connlost);
     proto_item *pi;
+    if (diag)
+        draw_conv(diag, tvb, t);
 
     if (r->conv_id)
         GEN(proto_tree_add_uint(t, hf_conv, tvb, 0, 0, r->conv_id));
@@ -292,21 +315,134 @@ static void draw(const cl_result *r, tvbuff_t *tvb, packet_info *pinfo, proto_tr
 static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     const cl_result *r;
+    const cl_diagnosis *diag = NULL;
+    if (!engine)
+        return 0;
+    cl_packet pkt;
     if (!PINFO_FD_VISITED(pinfo)) {
-        if (!engine)
-            return 0;
-        cl_packet pkt;
         cl_extract(tvb, pinfo, &pkt);
         r = cl_engine_feed(engine, &pkt);
         if (r)
             p_add_proto_data(wmem_file_scope(), pinfo, proto_connlost, 0, (void *)r);
     } else {
         r = p_get_proto_data(wmem_file_scope(), pinfo, proto_connlost, 0);
+        if (tree || r) { /* after the first pass every frame of a diagnosed conversation shows its verdict */
+            cl_extract(tvb, pinfo, &pkt);
+            diag = cl_engine_diagnosis_for(engine, &pkt, r ? r->conv_id : 0);
+        }
     }
-    if (!r)
+    if (r && have_tap_listener(connlost_tap))
+        tap_queue_packet(connlost_tap, pinfo, r);
+    if (!r && !diag)
         return 0;
-    draw(r, tvb, pinfo, tree);
+    draw(r, diag, tvb, pinfo, tree);
     return tvb_captured_length(tvb);
+}
+
+/* -z connlost,report[,FILTER]: the engine's report, limited to the conversations of the frames that pass
+ * FILTER. */
+typedef struct {
+    GHashTable *convs; /* conversation numbers seen in frames passing the filter; NULL: no filter */
+} report_tap;
+
+static void report_reset(void *data)
+{
+    report_tap *rt = data;
+    if (rt->convs)
+        g_hash_table_remove_all(rt->convs);
+}
+
+static tap_packet_status report_packet(void *data, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *result,
+                                       tap_flags_t flags _U_)
+{
+    report_tap *rt = data;
+    const cl_result *r = result;
+    if (rt->convs && r->conv_id)
+        g_hash_table_add(rt->convs, GUINT_TO_POINTER(r->conv_id));
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void report_draw(void *data)
+{
+    report_tap *rt = data;
+    char *text = cl_engine_report(engine, rt->convs);
+    printf("\n%s", text);
+    g_free(text);
+}
+
+static void report_finish(void *data)
+{
+    report_tap *rt = data;
+    if (rt->convs)
+        g_hash_table_destroy(rt->convs);
+    g_free(rt);
+}
+
+static void report_init(const char *opt_arg, void *userdata _U_)
+{
+    const char *filter = NULL;
+    static const char prefix[] = "connlost,report,";
+    if (g_str_has_prefix(opt_arg, prefix) && opt_arg[sizeof(prefix) - 1])
+        filter = opt_arg + sizeof(prefix) - 1;
+    report_tap *rt = g_new0(report_tap, 1);
+    if (filter)
+        rt->convs = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GString *error = register_tap_listener("connlost", rt, filter, filter ? TL_REQUIRES_PROTO_TREE : 0, report_reset,
+                                           report_packet, report_draw, report_finish);
+    if (error) {
+        fprintf(stderr, "connlost: -z connlost,report: %s\n", error->str);
+        g_string_free(error, TRUE);
+        report_finish(rt);
+        exit(1);
+    }
+}
+
+/* -z connlost,tree and Statistics > connlost: conversations per cause (counted at their first verdict), RST
+ * origins, MAPI events. */
+static int st_causes = -1, st_origins = -1, st_mapi = -1;
+static GHashTable *tree_counted; /* conversations already counted */
+
+static void tree_init(stats_tree *st)
+{
+    st_causes = stats_tree_create_node(st, "Diagnosed conversations by cause", 0, STAT_DT_INT, TRUE);
+    st_origins = stats_tree_create_node(st, "RSTs by origin", 0, STAT_DT_INT, TRUE);
+    st_mapi = stats_tree_create_node(st, "MAPI", 0, STAT_DT_INT, TRUE);
+    if (!tree_counted)
+        tree_counted = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_hash_table_remove_all(tree_counted);
+}
+
+static void tree_cleanup(stats_tree *st _U_)
+{
+    if (tree_counted)
+        g_hash_table_destroy(tree_counted);
+    tree_counted = NULL;
+}
+
+static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+                                     const void *result, tap_flags_t flags _U_)
+{
+    const cl_result *r = result;
+    if (r->cause && !g_hash_table_contains(tree_counted, GUINT_TO_POINTER(r->conv_id))) {
+        g_hash_table_add(tree_counted, GUINT_TO_POINTER(r->conv_id));
+        tick_stat_node(st, "Diagnosed conversations by cause", 0, FALSE);
+        tick_stat_node(st, r->cause, st_causes, FALSE);
+    }
+    if (r->rst_origin) {
+        tick_stat_node(st, "RSTs by origin", 0, FALSE);
+        tick_stat_node(st, r->rst_origin, st_origins, FALSE);
+    }
+    const cl_rpc_info *x = r->rpc;
+    if (x && (x->has_sessions || x->leaked)) {
+        tick_stat_node(st, "MAPI", 0, FALSE);
+        if (x->has_sessions && x->mapi_op && !x->has_error && strstr(x->mapi_op, "Connect"))
+            tick_stat_node(st, "logons", st_mapi, FALSE);
+        if (x->has_error)
+            tick_stat_node(st, "logons refused", st_mapi, FALSE);
+        if (x->leaked)
+            increase_stat_node(st, "sessions leaked", st_mapi, FALSE, (int)x->leaked);
+    }
+    return TAP_PACKET_REDRAW;
 }
 
 static void connlost_init(void)
@@ -424,6 +560,17 @@ void proto_register_connlost(void)
           "How sure connlost is of the cause, 0-100", HFILL}},
         {&hf_evidence,
          {"Evidence", "connlost.evidence", FT_FRAMENUM, BASE_NONE, NULL, 0x0, "Frames the verdict rests on", HFILL}},
+        {&hf_conv_cause,
+         {"Conversation's cause", "connlost.conv.cause", FT_STRING, BASE_NONE, NULL, 0x0,
+          "The verdict of the conversation this frame belongs to, on every one of its frames; known after the first "
+          "pass (tshark -2, the GUI), so a filter on it shows the whole story",
+          HFILL}},
+        {&hf_conv_confidence,
+         {"Conversation's confidence", "connlost.conv.confidence", FT_UINT8, BASE_DEC, NULL, 0x0,
+          "Confidence of that verdict, 0-100", HFILL}},
+        {&hf_conv_verdict,
+         {"Conversation's verdict frame", "connlost.conv.verdict", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          "The frame that carries the conversation's final verdict", HFILL}},
         {&hf_conv,
          {"Conversation", "connlost.conv", FT_UINT32, BASE_DEC, NULL, 0x0,
           "connlost's number for the conversation this frame belongs to", HFILL}},
@@ -626,6 +773,11 @@ void proto_register_connlost(void)
     connlost_handle = create_dissector_handle(dissect_connlost, proto_connlost);
     register_init_routine(connlost_init);
     register_cleanup_routine(connlost_cleanup);
+    connlost_tap = register_tap("connlost");
+    static stat_tap_ui report_ui = {
+        REGISTER_STAT_GROUP_GENERIC, "connlost report", "connlost,report", report_init, 0, NULL};
+    register_stat_tap_ui(&report_ui, NULL);
+    stats_tree_register("connlost", "connlost", "connlost/Causes", 0, tree_packet, tree_init, tree_cleanup);
 }
 
 void proto_reg_handoff_connlost(void) { register_postdissector(connlost_handle); }

@@ -7,6 +7,7 @@ check and ends with 'N passed, N failed'.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -23,7 +24,9 @@ FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "connl
           "connlost.mapi.op", "connlost.mapi.user", "connlost.mapi.sessions", "connlost.mapi.error",
           "connlost.mapi.leaked", "connlost.mapi.lower_bound", "connlost.rpc_bind_rejected",
           "connlost.mapi_session_leak", "connlost.mapi_sessions_near_limit", "connlost.mapi_reconnect_burst",
-          "connlost.mapi_session_limit"]
+          "connlost.mapi_session_limit", "connlost.conv.cause", "connlost.conv.verdict"]
+TWO_PASS_ONLY = ("connlost.conv.cause", "connlost.conv.verdict")  # the conversation's final verdict on each frame
+REPORT_ROW = re.compile(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+\S+ -> \S+\s+(\S+)\s+(\d+)%\s+(\d+)\s")
 MAPI_EXPERTS = ("rpc_bind_rejected", "mapi_session_leak", "mapi_sessions_near_limit", "mapi_reconnect_burst",
                 "mapi_session_limit")
 IDLE_CAUSES = {"idle-reset", "idle-drop"}
@@ -117,9 +120,13 @@ def check_capture(tshark, truth_path):
     frames = int(t.get("frames") or 0)
     check(f"{name}: frame count", len(one) == frames, f"{len(one)} != {frames}")
 
-    diffs = [r["frame.number"] for r, s in zip(one, two) if r != s]
+    def same(r, s):
+        return all(r[k] == s[k] for k in FIELDS if k not in TWO_PASS_ONLY)
+    diffs = [r["frame.number"] for r, s in zip(one, two) if not same(r, s)]
     check(f"{name}: single pass and -2 agree on every connlost field", not diffs and len(one) == len(two),
           f"frames {diffs[:10]}, {len(one)} vs {len(two)} rows")
+    check_conv_verdicts(name, one, two)
+    check_report(tshark, name, capture, one)
 
     # who sent every RST: the truth measured it by looking for the RST in the claimed sender's own capture
     rsts = [r for r in one if r["tcp.flags.reset"] in ("1", "True")]
@@ -292,6 +299,57 @@ def check_streams(name, t, one, expect):
           f"extra {sorted(seen_probes - probes)} missing {sorted(probes - seen_probes)}")
     check(f"{name}: keep-alive answers as Wireshark marks them ({len(acks)})", seen_acks == acks,
           f"extra {sorted(seen_acks - acks)} missing {sorted(acks - seen_acks)}")
+
+
+def final_verdicts(rows):
+    """connlost.conv -> (cause, confidence, frame) of its last verdict"""
+    out = {}
+    for r in verdict_rows(rows):
+        out[int(r["connlost.conv"])] = (r["connlost.cause"], int(r["connlost.confidence"]), int(r["frame.number"]))
+    return out
+
+
+def check_conv_verdicts(name, one, two):
+    check(f"{name}: a single pass cannot know the conversation's final verdict on earlier frames",
+          not any(r["connlost.conv.cause"] for r in one))
+    finals = final_verdicts(two)
+    streams_of = {}  # tcp.stream -> connlost.conv of its verdict rows
+    for r in verdict_rows(two):
+        if r["tcp.stream"]:
+            streams_of[int(r["tcp.stream"])] = int(r["connlost.conv"])
+    first = {}
+    for r in two:
+        if r["connlost.conv"] and r["tcp.stream"] and int(r["tcp.stream"]) in streams_of:
+            first.setdefault(int(r["tcp.stream"]), int(r["frame.number"]))
+    wrong, covered = [], 0
+    for r in two:
+        if not r["tcp.stream"] or int(r["tcp.stream"]) not in streams_of:
+            continue
+        stream = int(r["tcp.stream"])
+        cause, _, frame = finals[streams_of[stream]]
+        if int(r["frame.number"]) < first.get(stream, 0):
+            continue
+        covered += 1
+        if r["connlost.conv.cause"] != cause or r["connlost.conv.verdict"] != str(frame):
+            wrong.append((r["frame.number"], r["connlost.conv.cause"], cause, r["connlost.conv.verdict"], frame))
+    if streams_of:
+        check(f"{name}: with -2 all {covered} frames of the {len(streams_of)} diagnosed conversations carry its cause "
+              f"and verdict frame", not wrong, str(wrong[:5]))
+
+
+def check_report(tshark, name, capture, one):
+    out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "connlost,report"], capture_output=True, text=True,
+                         timeout=300)
+    rows = {}
+    for line in out.stdout.splitlines():
+        m = REPORT_ROW.match(line)
+        if m:
+            rows[int(m.group(1))] = (m.group(2), int(m.group(3)), int(m.group(4)))
+    finals = final_verdicts(one)
+    check(f"{name}: -z connlost,report lists exactly the {len(finals)} diagnosed conversations with cause, "
+          f"confidence and verdict frame", out.returncode == 0 and rows == finals and
+          f"connlost report: {len(finals)} conversation(s)" in out.stdout,
+          f"report {sorted(rows.items())[:3]} fields {sorted(finals.items())[:3]} rc {out.returncode}")
 
 
 def check_mapi(name, t, one):

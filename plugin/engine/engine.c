@@ -159,6 +159,41 @@ static void result_free(gpointer p)
     g_free(r);
 }
 
+static void closed_drop(cl_engine *eng, cl_closed *c)
+{
+    g_queue_unlink(&eng->closed_order, &c->link);
+    g_hash_table_remove(eng->closed, &c->tuple);
+    g_free(c);
+}
+
+/* Keeps who a TCP conversation was for as long as fragments about it can still be declared lost. */
+static void closed_remember(cl_engine *eng, const cl_conv *conv)
+{
+    if (conv->tuple.proto != 6)
+        return;
+    cl_closed *c = g_hash_table_lookup(eng->closed, &conv->tuple);
+    if (c)
+        closed_drop(eng, c);
+    if (eng->closed_order.length >= eng->cfg.max_conversations)
+        closed_drop(eng, eng->closed_order.head->data);
+    c = g_new0(cl_closed, 1);
+    c->tuple = conv->tuple;
+    c->id = conv->id, c->first_frame = conv->first_frame, c->first_time = conv->first_time;
+    c->closed_time = eng->now_time;
+    c->client = conv->side[0].addr, c->client_port = conv->side[0].port;
+    c->link.data = c;
+    g_queue_push_tail_link(&eng->closed_order, &c->link);
+    g_hash_table_insert(eng->closed, &c->tuple, c);
+}
+
+static void closed_expire(cl_engine *eng, double now)
+{
+    cl_closed *c;
+    while ((c = g_queue_peek_head(&eng->closed_order)) &&
+           now - c->closed_time > eng->cfg.frag_timeout_s + eng->cfg.frag_grace_ms / 1000.0 + 1)
+        closed_drop(eng, c);
+}
+
 static void conv_free(cl_engine *eng, cl_conv *conv)
 {
     cl_rpc_conv_free(eng, conv);
@@ -199,10 +234,13 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
     g_queue_init(&eng->segment_pool);
+    eng->closed = g_hash_table_new(tuple_hash, tuple_equal);
+    g_queue_init(&eng->closed_order);
     cl_frag_init(eng);
     cl_idle_init(eng);
     cl_rpc_init(eng);
     cl_mapi_init(eng);
+    cl_verdict_init(eng);
     eng->results = g_ptr_array_new_with_free_func(result_free);
     return eng;
 }
@@ -216,9 +254,13 @@ void cl_engine_free(cl_engine *eng)
     while ((conv = g_queue_pop_head(&eng->conv_order)))
         conv_free(eng, conv);
     g_hash_table_destroy(eng->conv_by_tuple);
+    while (eng->closed_order.head)
+        closed_drop(eng, eng->closed_order.head->data);
+    g_hash_table_destroy(eng->closed);
     cl_frag_free(eng);
     cl_idle_free(eng);
     cl_mapi_free(eng);
+    cl_verdict_free(eng);
     cl_segment_pool_free(eng);
     g_ptr_array_free(eng->results, TRUE);
     cl_rpc_free(eng); /* results point to its strings */
@@ -227,6 +269,7 @@ void cl_engine_free(cl_engine *eng)
 
 static void conv_forget(cl_engine *eng, cl_conv *conv)
 {
+    closed_remember(eng, conv);
     if (g_hash_table_lookup(eng->conv_by_tuple, &conv->tuple) == conv)
         g_hash_table_remove(eng->conv_by_tuple, &conv->tuple);
     g_queue_delete_link(&eng->conv_order, conv->lru_link);
@@ -252,6 +295,8 @@ static cl_conv *conv_new(cl_engine *eng, const cl_tuple *t, cl_result **res)
     cl_conv *conv = g_new0(cl_conv, 1);
     conv->id = ++eng->next_conv_id;
     conv->tuple = *t;
+    conv->first_frame = eng->now_frame;
+    conv->first_time = eng->now_time;
     cl_side_init(&conv->side[0]);
     cl_side_init(&conv->side[1]);
     g_queue_push_tail(&eng->conv_order, conv);
@@ -291,8 +336,18 @@ cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, con
     cl_tuple t;
     cl_tuple_make(&t, src, sport, dst, dport, proto);
     cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
-    if (!conv)
+    if (!conv) {
         conv = conv_new(eng, &t, res);
+        cl_closed *c = g_hash_table_lookup(eng->closed, &t);
+        if (c) { /* the same connection, ended a moment ago */
+            conv->id = c->id, conv->first_frame = c->first_frame, conv->first_time = c->first_time;
+            eng->next_conv_id--;
+            bool client_first = memcmp(&c->client, src, sizeof(*src)) == 0 && c->client_port == sport;
+            side_assign(conv, client_first ? src : dst, client_first ? sport : dport, client_first ? dst : src,
+                        client_first ? dport : sport);
+            closed_drop(eng, c);
+        }
+    }
     side_assign(conv, src, sport, dst, dport);
     conv_touch(eng, conv);
     return conv;
@@ -392,6 +447,10 @@ static void conv_expire(cl_engine *eng, double now)
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
 {
     cl_result *res = NULL;
+    if (!eng->now_frame)
+        eng->first_time = pkt->time;
+    eng->now_frame = pkt->frame;
+    eng->now_time = pkt->time;
     if (!pkt->has_ip)
         return NULL;
     cl_packet whole;
@@ -399,6 +458,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         pkt = &whole; /* the last fragment completes a TCP segment */
     cl_frag_expire(eng, pkt, &res);
     conv_expire(eng, pkt->time);
+    closed_expire(eng, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
         feed_icmp(eng, pkt, &res);
         return res;
@@ -407,6 +467,8 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         return res;
 
     cl_conv *conv = conv_for_tcp(eng, pkt, &res);
+    if (pkt == &whole) /* its frame has no ports of its own: remember whose it is for the later passes */
+        cl_result_for(eng, &res, conv);
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     if (from < 0)
         return res;
@@ -427,6 +489,8 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         cl_mapi_conv_end(eng, conv, pkt, &res);
     if (ends && first_end && conv->cause)
         cl_verdict_show(eng, conv, &res);
+    if (conv->diag)
+        conv->diag->last_frame = pkt->frame, conv->diag->end = pkt->time;
     conv_after(eng, conv, pkt);
     return res;
 }

@@ -135,6 +135,7 @@ enum {
     CL_HAS_KEEPALIVE_RECOMMENDED = 1u << 9,
     CL_HAS_PERIOD = 1u << 10,
     CL_HAS_RETRANS = 1u << 11,
+    CL_HAS_SESSIONS = 1u << 12,
 };
 
 /* Numbers that go with a verdict or a frame; times in seconds. */
@@ -147,9 +148,10 @@ typedef struct {
     double idle_timeout_min;   /* longest idle gap a connection of this client/server pair survived */
     double idle_timeout_max;   /* shortest idle gap after which one failed */
     double keepalive_recommended;
-    double period;         /* regular interval between this pair's disconnects */
-    uint32_t period_count; /* disconnects that show it */
-    uint32_t retrans;      /* retransmissions nobody answered */
+    double period;                    /* regular interval between this pair's disconnects */
+    uint32_t period_count;            /* disconnects that show it */
+    uint32_t retrans;                 /* retransmissions nobody answered */
+    uint32_t sessions, session_limit; /* MAPI sessions the user held, and the server's limit */
 } cl_numbers;
 
 /* Copy the numbers `src` has into `dst`. */
@@ -223,11 +225,31 @@ typedef enum {
 /* Fill pkt's headers from one captured frame (frame number and time are left as they are). */
 void cl_decode(const uint8_t *data, size_t caplen, cl_link link, cl_packet *pkt);
 
+/* A conversation with a verdict, kept for the capture report after the conversation itself is forgotten. */
+typedef struct {
+    uint32_t conv_id;
+    cl_addr client, server;
+    uint16_t client_port, server_port;
+    uint32_t first_frame, last_frame, verdict_frame;
+    double start, end; /* absolute seconds */
+    const char *cause;
+    uint8_t confidence;
+    char *summary;
+    cl_numbers num;
+} cl_diagnosis;
+
 typedef struct cl_engine cl_engine;
 
 cl_engine *cl_engine_new(const cl_config *cfg);
 void cl_engine_free(cl_engine *eng);
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt);
+
+/* After the first pass: the verdict of the conversation a frame belongs to (by its result's conversation
+ * number, else by its TCP ports within the conversation's frames), NULL if it has none. */
+const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packet *pkt, uint32_t conv_id);
+/* The capture report: diagnosed conversations by start time, client/server pairs, MAPI users, causes.
+ * `only` limits it to those conversation numbers (NULL: all). */
+char *cl_engine_report(const cl_engine *eng, GHashTable *only);
 
 /* The largest RFC 1191 MTU plateau in [above, below), else `above`. */
 uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below);

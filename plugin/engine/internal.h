@@ -153,9 +153,24 @@ struct cl_conv {
     GList *reset_link; /* in eng->conv_reset once a RST ended it */
     double reset_time;
 
+    uint32_t first_frame;
+    double first_time;
+    cl_diagnosis *diag; /* its entry in eng->diagnoses once it has a verdict */
+
     cl_rpc_conv *rpc;   /* DCE/RPC state, once its bytes look like DCE/RPC (rpc.c) */
     uint8_t rpc_probes; /* payload segments looked at for a DCE/RPC header so far */
 };
+
+/* A TCP conversation forgotten a moment ago: late evidence about it (fragments declared lost, ICMP
+ * reassembly timeouts) keeps its identity. */
+typedef struct {
+    cl_tuple tuple;
+    uint32_t id, first_frame;
+    double first_time, closed_time;
+    cl_addr client;
+    uint16_t client_port;
+    GList link; /* in eng->closed_order */
+} cl_closed;
 
 /* Fragmented datagrams from one source to one destination. */
 typedef struct {
@@ -326,6 +341,14 @@ struct cl_engine {
     GHashTable *mapi_clients; /* cl_addr* -> cl_mapi_client* */
     GQueue mapi_client_order;
     uint32_t mapi_late; /* EMSMDB connections that began before the capture */
+    uint32_t now_frame; /* the frame being fed, and its time */
+    double now_time;
+    double first_time;  /* the capture's first frame */
+    GHashTable *closed; /* cl_tuple* -> cl_closed*, for frag_timeout_s after the conversation ended */
+    GQueue closed_order;
+    GPtrArray *diagnoses;      /* cl_diagnosis*, in the order of their first verdict */
+    GHashTable *diag_by_id;    /* conversation number -> cl_diagnosis* */
+    GHashTable *diag_by_tuple; /* cl_tuple* -> GPtrArray of cl_diagnosis* (ports reused over time) */
     bool rpc_cap_noted, mapi_cap_noted;
 };
 
@@ -394,7 +417,9 @@ void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, 
 void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res);
 void cl_mapi_conv_forget(cl_engine *eng, cl_conv *conv);
 
-/* verdict.c: one cause per conversation */
+/* verdict.c: one cause per conversation, and the diagnoses kept for the report */
+void cl_verdict_init(cl_engine *eng);
+void cl_verdict_free(cl_engine *eng);
 /* Offer a finding; if it becomes (or updates) the verdict, show it on this frame. */
 void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res);
 void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res);

@@ -282,6 +282,7 @@ static void session_limit(cl_engine *eng, cl_conv *conv, cl_mapi_user *u, const 
         .summary = g_string_free(s, FALSE),
         .evidence = (const uint32_t *)(const void *)evidence->data,
         .n_evidence = evidence->len,
+        .num = {.has = CL_HAS_SESSIONS, .sessions = held, .session_limit = limit},
         .experts = CL_EXP_MAPI_SESSION_LIMIT,
     };
     cl_verdict_propose(eng, conv, &f, res);

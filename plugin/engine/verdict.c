@@ -70,6 +70,8 @@ void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src)
         dst->period = src->period, dst->period_count = src->period_count;
     if (h & CL_HAS_RETRANS)
         dst->retrans = src->retrans;
+    if (h & CL_HAS_SESSIONS)
+        dst->sessions = src->sessions, dst->session_limit = src->session_limit;
 }
 
 static bool numbers_equal(const cl_numbers *a, const cl_numbers *b)
@@ -108,8 +110,85 @@ static bool verdict_offer(cl_conv *conv, cl_finding *f)
     return !reworded;
 }
 
+static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
+static gboolean tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
+
+static void diagnosis_free(gpointer p)
+{
+    cl_diagnosis *d = p;
+    g_free(d->summary);
+    g_free(d);
+}
+
+void cl_verdict_init(cl_engine *eng)
+{
+    eng->diagnoses = g_ptr_array_new_with_free_func(diagnosis_free);
+    eng->diag_by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    eng->diag_by_tuple = g_hash_table_new_full(tuple_hash, tuple_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+}
+
+void cl_verdict_free(cl_engine *eng)
+{
+    g_hash_table_destroy(eng->diag_by_tuple);
+    g_hash_table_destroy(eng->diag_by_id);
+    g_ptr_array_free(eng->diagnoses, TRUE);
+}
+
+/* The conversation's entry for the report, made at its first verdict. */
+static cl_diagnosis *diagnosis_of(cl_engine *eng, cl_conv *conv)
+{
+    if (conv->diag)
+        return conv->diag;
+    cl_diagnosis *d = g_hash_table_lookup(eng->diag_by_id, GUINT_TO_POINTER(conv->id));
+    if (d) /* a verdict before the conversation was forgotten and taken up again */
+        return conv->diag = d;
+    d = g_new0(cl_diagnosis, 1);
+    d->conv_id = conv->id;
+    d->client = conv->side[0].addr, d->client_port = conv->side[0].port;
+    d->server = conv->side[1].addr, d->server_port = conv->side[1].port;
+    d->first_frame = conv->first_frame, d->start = conv->first_time;
+    d->last_frame = eng->now_frame, d->end = eng->now_time;
+    g_ptr_array_add(eng->diagnoses, d);
+    g_hash_table_insert(eng->diag_by_id, GUINT_TO_POINTER(conv->id), d);
+    GPtrArray *same = g_hash_table_lookup(eng->diag_by_tuple, &conv->tuple);
+    if (!same) {
+        same = g_ptr_array_new();
+        g_hash_table_insert(eng->diag_by_tuple, g_memdup2(&conv->tuple, sizeof(conv->tuple)), same);
+    }
+    g_ptr_array_add(same, d);
+    return conv->diag = d;
+}
+
+const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packet *pkt, uint32_t conv_id)
+{
+    if (!eng || !eng->diagnoses->len)
+        return NULL;
+    if (conv_id)
+        return g_hash_table_lookup(eng->diag_by_id, GUINT_TO_POINTER(conv_id));
+    if (!pkt->has_tcp && !pkt->has_udp)
+        return NULL;
+    cl_tuple t;
+    cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, pkt->has_tcp ? 6 : 17);
+    const GPtrArray *same = g_hash_table_lookup(eng->diag_by_tuple, &t);
+    for (unsigned i = 0; same && i < same->len; i++) { /* connections of one port pair, usually one */
+        const cl_diagnosis *d = g_ptr_array_index(same, i);
+        if (d->first_frame <= pkt->frame && pkt->frame <= d->last_frame)
+            return d;
+    }
+    return NULL;
+}
+
 void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
 {
+    cl_diagnosis *d = diagnosis_of(eng, conv);
+    d->cause = conv->cause;
+    d->confidence = conv->confidence;
+    if (!d->summary || strcmp(d->summary, conv->summary) != 0) {
+        g_free(d->summary);
+        d->summary = g_strdup(conv->summary);
+    }
+    d->num = conv->numbers;
+    d->verdict_frame = eng->now_frame;
     cl_result *r = cl_result_for(eng, res, conv);
     if (r->cause == conv->cause && r->summary && strcmp(r->summary, conv->summary) == 0)
         return;

@@ -554,6 +554,72 @@ static void test_bad_input(void)
     cl_engine_free(c.eng);
 }
 
+/* A logon answer in two PDU fragments: the handle in the first, the return code at the end of the last. */
+static void test_fragmented_response(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50001, 6001);
+    bind_emsmdb(&c);
+    buf stub, x, part = {.n = 0}, body = {.n = 0};
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 2, 10, &stub, NULL, 0);
+    send_buf(&c, 1, &x);
+    connect_response_stub(&stub, 0x31, 0);
+    size_t half = 24;
+    u32(&body, (uint32_t)stub.n), u16(&body, 0), u8(&body, 0), u8(&body, 0);
+    bytes(&body, stub.b, half);
+    pdu(&x, 2, 1, 2, &body, NULL, 0); /* PFC_FIRST only */
+    const cl_result *r = send_buf(&c, 0, &x);
+    CHECK(!r || !r->rpc || !r->rpc->has_sessions);
+    u32(&part, (uint32_t)stub.n), u16(&part, 0), u8(&part, 0), u8(&part, 0);
+    bytes(&part, stub.b + half, stub.n - half);
+    pdu(&x, 2, 2, 2, &part, NULL, 0); /* PFC_LAST */
+    r = send_buf(&c, 0, &x);
+    CHECK(r && r->rpc && r->rpc->has_sessions && r->rpc->sessions == 1 && !r->rpc->has_error);
+    /* the handle came from the first fragment: EcDoDisconnect with it releases the session */
+    handle_stub(&stub, 0x31);
+    request_pdu(&x, 3, 1, &stub, NULL, 0);
+    send_buf(&c, 1, &x);
+    handle_stub(&stub, 0);
+    u32(&stub, 0);
+    response_pdu(&x, 3, &stub, NULL, 0);
+    r = send_buf(&c, 0, &x);
+    CHECK(r && r->rpc && r->rpc->sessions == 0);
+    cl_engine_free(c.eng);
+}
+
+/* Thousands of users: the tables stay at their bound, each user's count stays right while it is tracked. */
+static void test_many_users(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cfg.max_mapi_sessions = 500;
+    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50001, 6001);
+    bind_emsmdb(&c);
+    unsigned right = 0, noted = 0;
+    for (uint32_t i = 0; i < 5000; i++) {
+        char dn[64];
+        snprintf(dn, sizeof(dn), "/o=Contoso/cn=Recipients/cn=user%u", i);
+        buf stub, x;
+        connect_request_stub(&stub, dn);
+        request_pdu(&x, 10 + i, 10, &stub, NULL, 0);
+        send_buf(&c, 1, &x);
+        connect_response_stub(&stub, 0, 0);
+        memcpy(stub.b + 4, &i, 4); /* a handle of its own */
+        stub.b[19] = 1;
+        response_pdu(&x, 10 + i, &stub, NULL, 0);
+        const cl_result *r = send_buf(&c, 0, &x);
+        right += r && r->rpc && r->rpc->sessions == 1 && strcmp(r->rpc->mapi_user, dn) == 0;
+        noted += r && (r->experts & CL_EXP_TABLE_FULL);
+    }
+    CHECK(right == 5000);
+    CHECK(noted == 1);
+    cl_engine_free(c.eng);
+}
+
 int main(void)
 {
     test_bind_and_session();
@@ -563,6 +629,8 @@ int main(void)
     test_endpoint_learning();
     test_stream();
     test_bad_input();
+    test_fragmented_response();
+    test_many_users();
     printf("rpc/mapi unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -1,0 +1,204 @@
+/* The capture report: every diagnosed conversation in time order, then per client/server pair, per MAPI
+ * user and per cause. Plain text for `tshark -q -z connlost,report` and ./connlost.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_USERS_SHOWN 50
+
+static gint by_start(gconstpointer a, gconstpointer b)
+{
+    const cl_diagnosis *x = *(cl_diagnosis *const *)a, *y = *(cl_diagnosis *const *)b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->conv_id < y->conv_id ? -1 : x->conv_id > y->conv_id;
+}
+
+/* The numbers that matter most for the cause, in a few words. */
+static void key_numbers(GString *s, const cl_diagnosis *d)
+{
+    const cl_numbers *n = &d->num;
+    size_t start = s->len;
+#define SEP (s->len > start ? ", " : "")
+    if (n->has & CL_HAS_PMTU)
+        g_string_append_printf(s, "%spath MTU %u", SEP, n->pmtu);
+    if (n->has & CL_HAS_SMALLEST_LOST)
+        g_string_append_printf(s, "%s%u B lost", SEP, n->smallest_lost);
+    if (n->has & CL_HAS_FRAG)
+        g_string_append_printf(s, "%s%u datagrams incomplete", SEP, n->frag_incomplete);
+    if (n->has & CL_HAS_IDLE)
+        g_string_append_printf(s, "%sidle %.3f s", SEP, n->idle);
+    if (n->has & CL_HAS_RETRANS)
+        g_string_append_printf(s, "%s%u retransmissions unanswered", SEP, n->retrans);
+    if (n->has & CL_HAS_KEEPALIVE_RECOMMENDED)
+        g_string_append_printf(s, "%skeep-alive <= %.3f s", SEP, n->keepalive_recommended);
+    if (n->has & CL_HAS_SESSIONS)
+        g_string_append_printf(s, "%s%u of %u MAPI sessions held", SEP, n->sessions, n->session_limit);
+#undef SEP
+    if (s->len == start)
+        g_string_append(s, "-");
+}
+
+typedef struct {
+    const cl_diagnosis *latest;
+    unsigned count;
+} pair_stats;
+
+static void pair_name(const cl_diagnosis *d, char *buf, size_t len)
+{
+    char c[64], srv[72];
+    cl_addr_format(&d->client, 0, c, sizeof(c));
+    cl_addr_format(&d->server, d->server_port, srv, sizeof(srv));
+    snprintf(buf, len, "%s -> %s", c, srv);
+}
+
+static void report_pairs(GString *s, GPtrArray *rows)
+{
+    GHashTable *pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GPtrArray *order = g_ptr_array_new();
+    for (unsigned i = 0; i < rows->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(rows, i);
+        char name[160];
+        pair_name(d, name, sizeof(name));
+        pair_stats *p = g_hash_table_lookup(pairs, name);
+        if (!p) {
+            p = g_new0(pair_stats, 1);
+            char *key = g_strdup(name);
+            g_hash_table_insert(pairs, key, p);
+            g_ptr_array_add(order, key);
+        }
+        p->count++;
+        p->latest = d;
+    }
+    g_string_append(s, "\nClient/server pairs\n");
+    for (unsigned i = 0; i < order->len; i++) {
+        const char *name = g_ptr_array_index(order, i);
+        const pair_stats *p = g_hash_table_lookup(pairs, name);
+        const cl_numbers *n = &p->latest->num;
+        g_string_append_printf(s, "  %s: %u diagnosed", name, p->count);
+        if (n->has & CL_HAS_PERIOD)
+            g_string_append_printf(s, ", one every %.3f s (%u)", n->period, n->period_count);
+        if (n->has & (CL_HAS_IDLE_TIMEOUT_MIN | CL_HAS_IDLE_TIMEOUT_MAX)) {
+            g_string_append(s, ", idle timeout in (");
+            if (n->has & CL_HAS_IDLE_TIMEOUT_MIN)
+                g_string_append_printf(s, "%.3f", n->idle_timeout_min);
+            else
+                g_string_append(s, "0");
+            if (n->has & CL_HAS_IDLE_TIMEOUT_MAX)
+                g_string_append_printf(s, ", %.3f] s", n->idle_timeout_max);
+            else
+                g_string_append(s, ", ?] s");
+        }
+        if (n->has & CL_HAS_KEEPALIVE_RECOMMENDED)
+            g_string_append_printf(s, ", keep-alive every %.3f s or less", n->keepalive_recommended);
+        g_string_append(s, "\n");
+    }
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(pairs);
+}
+
+static gint by_held(gconstpointer a, gconstpointer b)
+{
+    const cl_mapi_user *x = *(cl_mapi_user *const *)a, *y = *(cl_mapi_user *const *)b;
+    if (x->held.length != y->held.length)
+        return x->held.length > y->held.length ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static bool user_in(const cl_mapi_user *u, GHashTable *only)
+{
+    if (!only)
+        return u->opened || u->refused;
+    for (const GList *l = u->held.head; l; l = l->next)
+        if (g_hash_table_contains(only, GUINT_TO_POINTER(((const cl_mapi_session *)l->data)->conv_id)))
+            return true;
+    return false;
+}
+
+static void report_mapi(GString *s, const cl_engine *eng, GHashTable *only)
+{
+    GPtrArray *users = g_ptr_array_new();
+    for (const GList *l = eng->mapi_user_order.head; l; l = l->next)
+        if (user_in(l->data, only))
+            g_ptr_array_add(users, l->data);
+    if (!users->len) {
+        g_ptr_array_free(users, TRUE);
+        return;
+    }
+    g_ptr_array_sort(users, by_held);
+    g_string_append_printf(s, "\nMAPI sessions per user (limit %u%s)\n", eng->cfg.mapi_limit,
+                           eng->mapi_late ? "; at least: connections began before the capture" : "");
+    g_string_append(s, "  held  opened  closed  refused  leaked  user\n");
+    for (unsigned i = 0; i < users->len && i < MAX_USERS_SHOWN; i++) {
+        const cl_mapi_user *u = g_ptr_array_index(users, i);
+        unsigned leaked = 0;
+        for (const GList *l = u->held.head; l; l = l->next)
+            leaked += ((const cl_mapi_session *)l->data)->leak_frame != 0;
+        g_string_append_printf(s, "  %4u  %6u  %6u  %7u  %6u  %s\n", u->held.length, u->opened, u->closed, u->refused,
+                               leaked, u->name);
+    }
+    if (users->len > MAX_USERS_SHOWN)
+        g_string_append_printf(s, "  ... and %u more users\n", users->len - MAX_USERS_SHOWN);
+    g_ptr_array_free(users, TRUE);
+}
+
+char *cl_engine_report(const cl_engine *eng, GHashTable *only)
+{
+    GString *s = g_string_new(NULL);
+    GPtrArray *rows = g_ptr_array_new();
+    for (unsigned i = 0; eng && i < eng->diagnoses->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(eng->diagnoses, i);
+        if (d->cause && (!only || g_hash_table_contains(only, GUINT_TO_POINTER(d->conv_id))))
+            g_ptr_array_add(rows, (gpointer)d);
+    }
+    g_ptr_array_sort(rows, by_start);
+    g_string_append_printf(s, "connlost report: %u conversation(s) with a diagnosed cause\n", rows->len);
+    if (rows->len)
+        g_string_append(
+            s, "\n  conv  start (s)  end (s)    client -> server                              cause                   "
+               "conf  verdict  key numbers\n");
+    for (unsigned i = 0; i < rows->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(rows, i);
+        char c[64], srv[72], ends[160];
+        cl_addr_format(&d->client, d->client_port, c, sizeof(c));
+        cl_addr_format(&d->server, d->server_port, srv, sizeof(srv));
+        snprintf(ends, sizeof(ends), "%s -> %s", c, srv);
+        g_string_append_printf(s, "  %4u  %9.3f  %9.3f  %-44s  %-22s  %3u%%  %7u  ", d->conv_id,
+                               d->start - eng->first_time, d->end - eng->first_time, ends, d->cause, d->confidence,
+                               d->verdict_frame);
+        key_numbers(s, d);
+        g_string_append(s, "\n");
+    }
+    for (unsigned i = 0; i < rows->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(rows, i);
+        g_string_append_printf(s, "%s  conv %u (frame %u): %s\n", i ? "" : "\nVerdicts\n", d->conv_id, d->verdict_frame,
+                               d->summary);
+    }
+    if (rows->len)
+        report_pairs(s, rows);
+    if (eng)
+        report_mapi(s, eng, only);
+    if (rows->len) {
+        GHashTable *causes = g_hash_table_new(g_str_hash, g_str_equal);
+        GPtrArray *names = g_ptr_array_new();
+        for (unsigned i = 0; i < rows->len; i++) {
+            const cl_diagnosis *d = g_ptr_array_index(rows, i);
+            unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(causes, d->cause));
+            if (!n)
+                g_ptr_array_add(names, (gpointer)d->cause);
+            g_hash_table_insert(causes, (gpointer)d->cause, GUINT_TO_POINTER(n + 1));
+        }
+        g_string_append(s, "\nCauses\n");
+        for (unsigned i = 0; i < names->len; i++) {
+            const char *c = g_ptr_array_index(names, i);
+            g_string_append_printf(s, "  %-22s  %u\n", c, GPOINTER_TO_UINT(g_hash_table_lookup(causes, c)));
+        }
+        g_ptr_array_free(names, TRUE);
+        g_hash_table_destroy(causes);
+    }
+    g_ptr_array_free(rows, TRUE);
+    return g_string_free(s, FALSE);
+}
