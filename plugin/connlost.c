@@ -112,8 +112,16 @@ static void draw_rpc(const cl_rpc_info *x, uint32_t experts, tvbuff_t *tvb, pack
         GEN(proto_tree_add_string(t, hf_rpc_ptype, tvb, 0, 0, x->ptype));
     if (x->interface)
         GEN(proto_tree_add_string(t, hf_rpc_interface, tvb, 0, 0, x->interface));
-    if (x->interface_source)
-        GEN(proto_tree_add_string(t, hf_rpc_interface_source, tvb, 0, 0, x->interface_source));
+    if (x->interface_source) {
+        const char *how = x->interface_source == CL_SOURCE_BIND ? "bind in frame %u"
+                          : x->interface_source == CL_SOURCE_EPM
+                              ? "no bind in the capture; endpoint known from the EPM "
+                                "ept_map answer in frame %u"
+                              : "no bind in the capture; endpoint known from the bind "
+                                "acknowledged in frame %u";
+        GEN(proto_tree_add_string(t, hf_rpc_interface_source, tvb, 0, 0,
+                                  wmem_strdup_printf(pinfo->pool, how, x->source_frame)));
+    }
     if (x->bind_result) {
         pi = proto_tree_add_string(t, hf_rpc_bind_result, tvb, 0, 0, x->bind_result);
         GEN(pi);

@@ -169,7 +169,7 @@ static void closed_drop(cl_engine *eng, cl_closed *c)
 /* Keeps who a TCP conversation was for as long as fragments about it can still be declared lost. */
 static void closed_remember(cl_engine *eng, const cl_conv *conv)
 {
-    if (conv->tuple.proto != 6)
+    if (conv->tuple.proto != 6 || !conv->may_fragment)
         return;
     cl_closed *c = g_hash_table_lookup(eng->closed, &conv->tuple);
     if (c)
@@ -454,6 +454,13 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     if (!pkt->has_ip)
         return NULL;
     cl_packet whole;
+    if (pkt->ip.is_fragment && pkt->ip.proto == 6 && !pkt->ip.frag_offset && pkt->tcp_hdr_len) {
+        cl_tuple t; /* its connection may be gone when the datagram is declared lost */
+        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
+        cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+        if (conv)
+            conv->may_fragment = true;
+    }
     if (pkt->ip.is_fragment && cl_frag_packet(eng, pkt, &res, &whole))
         pkt = &whole; /* the last fragment completes a TCP segment */
     cl_frag_expire(eng, pkt, &res);
@@ -469,6 +476,8 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     cl_conv *conv = conv_for_tcp(eng, pkt, &res);
     if (pkt == &whole) /* its frame has no ports of its own: remember whose it is for the later passes */
         cl_result_for(eng, &res, conv);
+    if (!pkt->ip.df || pkt == &whole)
+        conv->may_fragment = true;
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     if (from < 0)
         return res;
@@ -486,7 +495,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     cl_rst_baseline(conv, from, pkt);
     cl_rpc_tcp(eng, conv, from, pkt, &res);
     if (ends && first_end)
-        cl_mapi_conv_end(eng, conv, pkt, &res);
+        cl_mapi_conv_end(eng, conv, from, origin == CL_RST_FORGED, pkt, &res);
     if (ends && first_end && conv->cause)
         cl_verdict_show(eng, conv, &res);
     if (conv->diag)

@@ -157,14 +157,23 @@ typedef struct {
 /* Copy the numbers `src` has into `dst`. */
 void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
 
+/* How connlost knows a call's interface. */
+enum {
+    CL_SOURCE_NONE,
+    CL_SOURCE_BIND,          /* the bind of this connection */
+    CL_SOURCE_EPM,           /* no bind seen: an EPM ept_map answer named the endpoint */
+    CL_SOURCE_ENDPOINT_BIND, /* no bind seen: a bind on another connection to the endpoint */
+};
+
 /* DCE/RPC and MAPI seen in a frame (the PDUs that end in it). Strings belong to the engine. */
 typedef struct {
-    const char *ptype;            /* PDU type(s), e.g. "bind" or "request" */
-    const char *interface;        /* interface (or the interfaces a bind proposes) */
-    const char *interface_source; /* how connlost knows the interface */
-    const char *bind_result;      /* per presentation context, or the bind_nak reason */
-    int32_t opnum;                /* -1 if none */
-    const char *op;               /* operation name, NULL if unknown */
+    const char *ptype;        /* PDU type(s), e.g. "bind" or "request" */
+    const char *interface;    /* interface (or the interfaces a bind proposes) */
+    uint8_t interface_source; /* CL_SOURCE_*: how connlost knows the interface */
+    uint32_t source_frame;    /* the bind or EPM answer that taught it */
+    const char *bind_result;  /* per presentation context, or the bind_nak reason */
+    int32_t opnum;            /* -1 if none */
+    const char *op;           /* operation name, NULL if unknown */
     bool has_fault;
     uint32_t fault;
     const char *auth;      /* authentication type and level of a bind or auth3 */

@@ -156,6 +156,7 @@ struct cl_conv {
     uint32_t first_frame;
     double first_time;
     cl_diagnosis *diag; /* its entry in eng->diagnoses once it has a verdict */
+    bool may_fragment;  /* it sent fragments or packets without DF: remembered a while after it is forgotten */
 
     cl_rpc_conv *rpc;   /* DCE/RPC state, once its bytes look like DCE/RPC (rpc.c) */
     uint8_t rpc_probes; /* payload segments looked at for a DCE/RPC header so far */
@@ -228,12 +229,12 @@ typedef struct {
 /* One direction of a DCE/RPC byte stream, cut into PDUs. */
 typedef struct {
     bool synced; /* next_seq is at a PDU boundary, or inside the PDU being assembled */
-    uint32_t next_seq;
-    uint32_t pdu_len; /* frag_length of the PDU being assembled, 0 until its header is complete */
-    uint32_t pdu_got; /* its bytes seen so far */
-    uint32_t pdu_first_frame;
-    GByteArray *head; /* its first bytes, up to CL_RPC_HEAD */
-    GByteArray *tail; /* its latest bytes beyond the head, trimmed to CL_RPC_TAIL when it ends */
+    bool has_next;
+    uint32_t next_seq; /* end of the bytes seen: older ones are retransmissions, even while out of sync */
+    uint32_t pdu_len;  /* frag_length of the PDU being assembled, 0 until its header is complete */
+    uint32_t pdu_got;  /* its bytes seen so far */
+    GByteArray *head;  /* its first bytes, up to CL_RPC_HEAD */
+    GByteArray *tail;  /* its latest bytes beyond the head, trimmed to CL_RPC_TAIL when it ends */
 } cl_rpc_dir;
 
 /* A presentation context of a binding. */
@@ -255,6 +256,7 @@ typedef struct {
     uint8_t handle[16];
     bool has_rsp_handle; /* the handle the response's first fragment returned */
     uint8_t rsp_handle[16];
+    GList link; /* in rpc->call_order, oldest first */
 } cl_rpc_call;
 
 struct cl_rpc_conv {
@@ -263,7 +265,7 @@ struct cl_rpc_conv {
     GArray *contexts;  /* cl_rpc_ctx, few (bounded) */
     GArray *proposed;  /* uint16_t context ids of the latest bind / alter_context, in order */
     GHashTable *calls; /* call_id -> cl_rpc_call* (bounded) */
-    uint8_t auth_type, auth_level;
+    GQueue call_order;
     const char *auth_user; /* NTLM DOMAIN\user (interned) */
     bool late;             /* a context was used that no bind in the capture set up */
     bool ended;            /* RST or FIN seen */
@@ -281,8 +283,9 @@ typedef struct {
 typedef struct {
     cl_rpc_endpoint_key key;
     const cl_rpc_iface *iface;
-    const char *source; /* interned */
-    GList link;         /* in eng->rpc_endpoint_order */
+    uint8_t source; /* CL_SOURCE_EPM or CL_SOURCE_ENDPOINT_BIND */
+    uint32_t source_frame;
+    GList link; /* in eng->rpc_endpoint_order */
 } cl_rpc_endpoint;
 
 /* MAPI sessions (mapi.c). */
@@ -295,7 +298,6 @@ typedef struct {
     cl_mapi_client *client;
     cl_rpc_conv *rpc; /* connection it was opened on, NULL once that is forgotten */
     uint32_t conv_id, open_frame, leak_frame;
-    double open_time;
     GList user_link, conv_link, age_link; /* in user->held, rpc->sessions, eng->mapi_session_order */
 } cl_mapi_session;
 
@@ -312,7 +314,7 @@ struct cl_mapi_client {
     uint32_t held;
     GQueue logons; /* double* times of its latest logons (at most mapi_burst_count) */
     bool burst_noted;
-    GList link; /* in eng->mapi_client_order */
+    GList link; /* in eng->mapi_client_idle while it holds no session, else eng->mapi_client_busy */
 };
 
 struct cl_engine {
@@ -338,10 +340,10 @@ struct cl_engine {
     GQueue mapi_session_order; /* oldest first */
     GHashTable *mapi_users;    /* name -> cl_mapi_user* */
     GQueue mapi_user_order;
-    GHashTable *mapi_clients; /* cl_addr* -> cl_mapi_client* */
-    GQueue mapi_client_order;
-    uint32_t mapi_late; /* EMSMDB connections that began before the capture */
-    uint32_t now_frame; /* the frame being fed, and its time */
+    GHashTable *mapi_clients;                  /* cl_addr* -> cl_mapi_client* */
+    GQueue mapi_client_idle, mapi_client_busy; /* clients without / with sessions held (the latter bounded by them) */
+    uint32_t mapi_late;                        /* EMSMDB connections that began before the capture */
+    uint32_t now_frame;                        /* the frame being fed, and its time */
     double now_time;
     double first_time;  /* the capture's first frame */
     GHashTable *closed; /* cl_tuple* -> cl_closed*, for frag_timeout_s after the conversation ended */
@@ -412,9 +414,10 @@ void cl_mapi_free(cl_engine *eng);
 void cl_mapi_logon(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const uint8_t *handle, const uint32_t *code,
                    const cl_packet *pkt, cl_result **res);
 void cl_mapi_logon_request(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res);
-void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const cl_packet *pkt, cl_result **res);
-/* The connection ends (first RST or FIN): sessions never disconnected on it are leaked. */
-void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res);
+void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, cl_result **res);
+/* The connection ends (first RST or FIN from `from`): sessions never disconnected on it are leaked, unless the
+ * server ended it itself (then it runs them down). */
+void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, int from, bool forged, const cl_packet *pkt, cl_result **res);
 void cl_mapi_conv_forget(cl_engine *eng, cl_conv *conv);
 
 /* verdict.c: one cause per conversation, and the diagnoses kept for the report */

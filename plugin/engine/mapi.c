@@ -48,7 +48,20 @@ void cl_mapi_init(cl_engine *eng)
     eng->mapi_clients = g_hash_table_new(addr_hash, addr_equal);
     g_queue_init(&eng->mapi_session_order);
     g_queue_init(&eng->mapi_user_order);
-    g_queue_init(&eng->mapi_client_order);
+    g_queue_init(&eng->mapi_client_idle);
+    g_queue_init(&eng->mapi_client_busy);
+}
+
+/* Clients holding sessions are never evicted (the sessions bound them); the others go least recently
+ * used first. */
+static void client_hold(cl_engine *eng, cl_mapi_client *c, int change)
+{
+    bool was_busy = c->held > 0;
+    c->held = (uint32_t)((int)c->held + change);
+    if (was_busy == (c->held > 0))
+        return;
+    g_queue_unlink(was_busy ? &eng->mapi_client_busy : &eng->mapi_client_idle, &c->link);
+    g_queue_push_tail_link(was_busy ? &eng->mapi_client_idle : &eng->mapi_client_busy, &c->link);
 }
 
 static void session_drop(cl_engine *eng, cl_mapi_session *s)
@@ -58,7 +71,7 @@ static void session_drop(cl_engine *eng, cl_mapi_session *s)
         g_queue_unlink(&s->rpc->sessions, &s->conv_link);
     g_queue_unlink(&eng->mapi_session_order, &s->age_link);
     g_hash_table_remove(eng->mapi_sessions, s->handle);
-    s->client->held--;
+    client_hold(eng, s->client, -1);
     g_free(s);
 }
 
@@ -75,7 +88,7 @@ void cl_mapi_free(cl_engine *eng)
         session_drop(eng, l->data);
     while ((l = g_queue_pop_head_link(&eng->mapi_user_order)))
         g_free(l->data);
-    while ((l = g_queue_pop_head_link(&eng->mapi_client_order)))
+    while ((l = g_queue_pop_head_link(&eng->mapi_client_idle)))
         client_free(l->data);
     g_hash_table_destroy(eng->mapi_sessions);
     g_hash_table_destroy(eng->mapi_users);
@@ -118,24 +131,24 @@ static cl_mapi_client *client_get(cl_engine *eng, const cl_addr *addr, const cl_
 {
     cl_mapi_client *c = g_hash_table_lookup(eng->mapi_clients, addr);
     if (c) {
-        g_queue_unlink(&eng->mapi_client_order, &c->link);
-        g_queue_push_tail_link(&eng->mapi_client_order, &c->link);
+        if (!c->held) {
+            g_queue_unlink(&eng->mapi_client_idle, &c->link);
+            g_queue_push_tail_link(&eng->mapi_client_idle, &c->link);
+        }
         return c;
     }
-    if (eng->mapi_client_order.length >= eng->cfg.max_mapi_sessions) {
-        cl_mapi_client *old = g_queue_peek_head(&eng->mapi_client_order);
-        if (!old->held) { /* one that still holds sessions stays: they point to it */
-            g_queue_pop_head_link(&eng->mapi_client_order);
-            g_hash_table_remove(eng->mapi_clients, &old->addr);
-            client_free(old);
-        }
+    if (eng->mapi_client_idle.length + eng->mapi_client_busy.length >= eng->cfg.max_mapi_sessions &&
+        eng->mapi_client_idle.head) {
+        cl_mapi_client *old = g_queue_pop_head_link(&eng->mapi_client_idle)->data;
+        g_hash_table_remove(eng->mapi_clients, &old->addr);
+        client_free(old);
         note_full(eng, conv, res);
     }
     c = g_new0(cl_mapi_client, 1);
     c->addr = *addr;
     g_queue_init(&c->logons);
     c->link.data = c;
-    g_queue_push_tail_link(&eng->mapi_client_order, &c->link);
+    g_queue_push_tail_link(&eng->mapi_client_idle, &c->link);
     g_hash_table_insert(eng->mapi_clients, &c->addr, c);
     return c;
 }
@@ -303,43 +316,41 @@ void cl_mapi_logon(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const
         session_limit(eng, conv, u, call, *code, pkt, res);
         return;
     }
-    cl_mapi_session key;
-    memset(&key, 0, sizeof(key));
+    uint8_t key[16] = {0};
     static const uint8_t none[16];
     if (handle && memcmp(handle, none, 16) != 0) {
-        memcpy(key.handle, handle, 16);
+        memcpy(key, handle, 16);
     } else { /* sealed stub: one session per logon call */
-        memcpy(key.handle, "cl", 2);
-        memcpy(key.handle + 4, &conv->id, 4);
-        memcpy(key.handle + 8, &call->call_id, 4);
-        memcpy(key.handle + 12, &call->frame, 4);
+        memcpy(key, "cl", 2);
+        memcpy(key + 4, &conv->id, 4);
+        memcpy(key + 8, &call->call_id, 4);
+        memcpy(key + 12, &call->frame, 4);
     }
     if (!code)
         cl_result_note(cl_result_for(eng, res, conv),
                        g_strdup("the logon's answer is sealed: connlost counts it as a session opened"));
-    if (!g_hash_table_lookup(eng->mapi_sessions, key.handle)) {
+    if (!g_hash_table_lookup(eng->mapi_sessions, key)) {
         if (eng->mapi_session_order.length >= eng->cfg.max_mapi_sessions) {
             session_drop(eng, g_queue_peek_head(&eng->mapi_session_order));
             note_full(eng, conv, res);
         }
         cl_mapi_session *s = g_new0(cl_mapi_session, 1);
-        memcpy(s->handle, key.handle, 16);
+        memcpy(s->handle, key, 16);
         s->user = u, s->client = c, s->rpc = conv->rpc;
-        s->conv_id = conv->id, s->open_frame = pkt->frame, s->open_time = pkt->time;
+        s->conv_id = conv->id, s->open_frame = pkt->frame;
         s->user_link.data = s->conv_link.data = s->age_link.data = s;
         g_queue_push_tail_link(&u->held, &s->user_link);
         g_queue_push_tail_link(&conv->rpc->sessions, &s->conv_link);
         g_queue_push_tail_link(&eng->mapi_session_order, &s->age_link);
         g_hash_table_insert(eng->mapi_sessions, s->handle, s);
-        c->held++;
+        client_hold(eng, c, +1);
         u->opened++;
     }
     show_counts(eng, conv, u, c, res);
 }
 
-void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const cl_packet *pkt, cl_result **res)
+void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, cl_result **res)
 {
-    (void)pkt;
     cl_mapi_session *s = NULL;
     if (call->has_handle)
         s = g_hash_table_lookup(eng->mapi_sessions, call->handle);
@@ -354,31 +365,42 @@ void cl_mapi_disconnect(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, 
     show_counts(eng, conv, u, c, res);
 }
 
-void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, const cl_packet *pkt, cl_result **res)
+void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, int from, bool forged, const cl_packet *pkt, cl_result **res)
 {
     cl_rpc_conv *rpc = conv->rpc;
-    if (!rpc || rpc->ended)
+    if (!rpc || rpc->ended || !rpc->sessions.head)
         return;
     rpc->ended = true;
-    unsigned leaked = 0;
-    cl_mapi_session *first = NULL;
+    cl_mapi_session *first = rpc->sessions.head->data;
+    cl_mapi_user *u = first->user;
+    cl_mapi_client *c = first->client;
+    unsigned n = 0;
     GString *frames = g_string_new(NULL);
     for (GList *l = rpc->sessions.head; l; l = l->next) {
-        cl_mapi_session *s = l->data;
-        if (s->leak_frame)
-            continue;
-        s->leak_frame = pkt->frame;
-        g_string_append_printf(frames, "%s%u", leaked++ ? ", " : "", s->open_frame);
-        first = first ? first : s;
+        const cl_mapi_session *s = l->data;
+        g_string_append_printf(frames, "%s%u", n++ ? ", " : "", s->open_frame);
     }
-    if (leaked) {
-        cl_result *r = cl_result_for(eng, res, conv);
+    cl_result *r = cl_result_for(eng, res, conv);
+    if (from != rpc->client && !forged) {
+        /* the server ended it itself: its RPC runtime runs the context handles down, the sessions go */
+        while (rpc->sessions.head) {
+            cl_mapi_session *s = rpc->sessions.head->data;
+            s->user->closed++;
+            session_drop(eng, s);
+        }
+        show_counts(eng, conv, u, c, res);
+        cl_result_note(r, g_strdup_printf("the server closed the connection without EcDoDisconnect: it runs down %u "
+                                          "MAPI session(s) of %s (opened in frame %s)",
+                                          n, u->name, frames->str));
+    } else {
+        for (GList *l = rpc->sessions.head; l; l = l->next)
+            ((cl_mapi_session *)l->data)->leak_frame = pkt->frame;
         r->experts |= CL_EXP_MAPI_SESSION_LEAK;
-        show_counts(eng, conv, first->user, first->client, res);
-        r->rpc->leaked = leaked;
+        show_counts(eng, conv, u, c, res);
+        r->rpc->leaked = n;
         cl_result_note(r, g_strdup_printf("the connection ended without EcDoDisconnect: %u MAPI session(s) of %s "
                                           "(opened in frame %s) stay on the server until it sees the connection close",
-                                          leaked, first->user->name, frames->str));
+                                          n, u->name, frames->str));
     }
     g_string_free(frames, TRUE);
 }

@@ -170,16 +170,17 @@ static const cl_rpc_endpoint *endpoint_lookup(cl_engine *eng, const cl_addr *add
     return g_hash_table_lookup(eng->rpc_endpoints, &k);
 }
 
-/* What an endpoint serves; the first source stays (an EPM answer explains more than a later bind). */
+/* What an endpoint serves. The latest word wins: a port may be reused by another server process. */
 static void endpoint_learn(cl_engine *eng, const cl_addr *addr, uint16_t port, const cl_rpc_iface *iface,
-                           const char *source, const cl_conv *conv, cl_result **res)
+                           uint8_t source, uint32_t frame, const cl_conv *conv, cl_result **res)
 {
     cl_rpc_endpoint_key k;
     endpoint_key(&k, addr, port);
     cl_rpc_endpoint *ep = g_hash_table_lookup(eng->rpc_endpoints, &k);
     if (ep) {
-        if (ep->iface != iface)
-            ep->iface = iface, ep->source = cl_intern(eng, source);
+        ep->iface = iface, ep->source = source, ep->source_frame = frame;
+        g_queue_unlink(&eng->rpc_endpoint_order, &ep->link); /* least recently learned goes first */
+        g_queue_push_tail_link(&eng->rpc_endpoint_order, &ep->link);
         return;
     }
     if (eng->rpc_endpoint_order.length >= eng->cfg.max_rpc_endpoints) {
@@ -191,8 +192,7 @@ static void endpoint_learn(cl_engine *eng, const cl_addr *addr, uint16_t port, c
     }
     ep = g_new0(cl_rpc_endpoint, 1);
     ep->key = k;
-    ep->iface = iface;
-    ep->source = cl_intern(eng, source);
+    ep->iface = iface, ep->source = source, ep->source_frame = frame;
     ep->link.data = ep;
     g_queue_push_tail_link(&eng->rpc_endpoint_order, &ep->link);
     g_hash_table_insert(eng->rpc_endpoints, &ep->key, ep);
@@ -360,7 +360,6 @@ static void read_auth(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const pdu
     if (!pdu_has(v, trailer, 8))
         return;
     const uint8_t *t = pdu_at(v, trailer);
-    rpc->auth_type = t[0], rpc->auth_level = t[1];
     cl_rpc_info *info = cl_rpc_info_for(eng, res, conv);
     char buf[96];
     const char *type = auth_type_name(t[0]), *level = auth_level_name(t[1]);
@@ -381,6 +380,16 @@ static void read_auth(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const pdu
 
 /* ---- binds ----------------------------------------------------------------------------------------- */
 
+/* "A, B": each name once (a bind proposes one interface over several transfer syntaxes). */
+static void name_list_add(GString *list, GPtrArray *seen, const char *name)
+{
+    for (unsigned i = 0; i < seen->len; i++) /* a handful of distinct interfaces */
+        if (strcmp(g_ptr_array_index(seen, i), name) == 0)
+            return;
+    g_ptr_array_add(seen, g_strdup(name));
+    g_string_append_printf(list, "%s%s", list->len ? ", " : "", name);
+}
+
 static cl_rpc_ctx *context_find(cl_rpc_conv *rpc, uint16_t id)
 {
     for (unsigned i = 0; rpc->contexts && i < rpc->contexts->len; i++) /* a handful per binding */
@@ -399,6 +408,7 @@ static void read_bind(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const pdu
         rpc->contexts = g_array_new(FALSE, FALSE, sizeof(cl_rpc_ctx));
     g_array_set_size(rpc->proposed, 0);
     GString *names = g_string_new(NULL);
+    GPtrArray *seen = g_ptr_array_new_with_free_func(g_free);
     uint32_t off = 28;
     unsigned n = pdu_has(v, 24, 1) ? pdu_at(v, 24)[0] : 0;
     for (unsigned i = 0; i < n && pdu_has(v, off, 24); i++) {
@@ -408,8 +418,7 @@ static void read_bind(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const pdu
         uuid_text(v, off + 4, uuid, sizeof(uuid));
         const cl_rpc_iface *iface = iface_by_uuid(uuid);
         const char *name = iface ? iface->name : uuid;
-        if (!strstr(names->str, name))
-            g_string_append_printf(names, "%s%s", names->len ? ", " : "", name);
+        name_list_add(names, seen, name);
         cl_rpc_ctx *ctx = context_find(rpc, id);
         if (!ctx && rpc->contexts->len < CL_RPC_MAX_CONTEXTS) {
             g_array_append_val(rpc->contexts, ((cl_rpc_ctx){.id = id}));
@@ -423,6 +432,7 @@ static void read_bind(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const pdu
     if (names->len)
         info->interface = cl_intern(eng, names->str);
     g_string_free(names, TRUE);
+    g_ptr_array_free(seen, TRUE);
     read_auth(eng, conv, rpc, v, res);
 }
 
@@ -464,6 +474,7 @@ static void read_bind_ack(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
     off += 4;
     GString *text = g_string_new(NULL);
     GString *ifaces = g_string_new(NULL);
+    GPtrArray *seen = g_ptr_array_new_with_free_func(g_free);
     unsigned accepted = 0, rejected = 0;
     for (unsigned i = 0; i < n && pdu_has(v, off, 24); i++, off += 24) {
         uint16_t result = pdu_u16(v, off), reason = pdu_u16(v, off + 2);
@@ -479,8 +490,8 @@ static void read_bind_ack(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
             g_string_append(text, "accepted");
             if (ctx) {
                 ctx->accepted = true;
-                if (ctx->iface && !strstr(ifaces->str, ctx->iface->name))
-                    g_string_append_printf(ifaces, "%s%s", ifaces->len ? ", " : "", ctx->iface->name);
+                if (ctx->iface)
+                    name_list_add(ifaces, seen, ctx->iface->name);
             }
         } else if (result == 3) {
             g_string_append(text, "negotiate_ack (bind time features)");
@@ -497,18 +508,18 @@ static void read_bind_ack(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
         cl_result_for(eng, res, conv)->experts |= CL_EXP_RPC_BIND_REJECTED;
     } else if (accepted && rpc->proposed) {
         /* the server endpoint serves what it accepted: later connections to it need no bind */
-        char source[64];
-        snprintf(source, sizeof(source), "bind acknowledged in frame %u", pkt->frame);
         for (unsigned i = 0; i < rpc->proposed->len; i++) {
             cl_rpc_ctx *ctx = context_find(rpc, g_array_index(rpc->proposed, uint16_t, i));
             if (ctx && ctx->accepted && ctx->iface) {
-                endpoint_learn(eng, &conv->side[from].addr, conv->side[from].port, ctx->iface, source, conv, res);
+                endpoint_learn(eng, &conv->side[from].addr, conv->side[from].port, ctx->iface, CL_SOURCE_ENDPOINT_BIND,
+                               pkt->frame, conv, res);
                 break;
             }
         }
     }
     g_string_free(text, TRUE);
     g_string_free(ifaces, TRUE);
+    g_ptr_array_free(seen, TRUE);
 }
 
 /* ---- EPM ------------------------------------------------------------------------------------------- */
@@ -549,9 +560,7 @@ static void read_towers(cl_engine *eng, cl_conv *conv, int from, const uint8_t *
             off = rhs_off + rhs;
         }
         if (iface && port) {
-            char source[64];
-            snprintf(source, sizeof(source), "EPM ept_map answer in frame %u", pkt->frame);
-            endpoint_learn(eng, &addr, (uint16_t)port, iface, source, conv, res);
+            endpoint_learn(eng, &addr, (uint16_t)port, iface, CL_SOURCE_EPM, pkt->frame, conv, res);
             char addr_text[64];
             cl_addr_format(&addr, (uint16_t)port, addr_text, sizeof(addr_text));
             cl_result_note(cl_result_for(eng, res, conv), g_strdup_printf("EPM maps %s to %s", iface->name, addr_text));
@@ -562,18 +571,16 @@ static void read_towers(cl_engine *eng, cl_conv *conv, int from, const uint8_t *
 
 /* ---- calls ----------------------------------------------------------------------------------------- */
 
-static void call_free(gpointer p) { g_free(p); }
-
-/* The interface behind a context id: this binding's, else the endpoint's as learned elsewhere. */
+/* The interface behind a context id: this binding's, else, for a context no bind in the capture set up,
+ * the endpoint's as learned elsewhere. */
 static const cl_rpc_iface *context_iface(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, uint16_t ctx_id,
-                                         const char **source, uint32_t *bind_frame)
+                                         uint8_t *source, uint32_t *source_frame)
 {
     cl_rpc_ctx *ctx = context_find(rpc, ctx_id);
-    *bind_frame = 0;
-    *source = NULL;
-    if (ctx && ctx->accepted) {
-        *bind_frame = ctx->bind_frame;
-        return ctx->iface;
+    *source = CL_SOURCE_NONE, *source_frame = 0;
+    if (ctx) {
+        *source = CL_SOURCE_BIND, *source_frame = ctx->bind_frame;
+        return ctx->accepted ? ctx->iface : NULL;
     }
     if (rpc->client < 0)
         return NULL;
@@ -584,28 +591,52 @@ static const cl_rpc_iface *context_iface(cl_engine *eng, cl_conv *conv, cl_rpc_c
     if (!rpc->late && ep->iface == &cl_iface_emsmdb)
         eng->mapi_late++;
     rpc->late = true;
-    *source = ep->source;
+    *source = ep->source, *source_frame = ep->source_frame;
     return ep->iface;
 }
 
-static void show_call(cl_engine *eng, cl_conv *conv, const cl_rpc_iface *iface, const char *source, uint32_t bind_frame,
-                      uint16_t opnum, cl_result **res)
+static void show_call(cl_engine *eng, cl_conv *conv, const cl_rpc_iface *iface, uint8_t source, uint32_t source_frame,
+                      int32_t opnum, cl_result **res)
 {
     cl_rpc_info *info = cl_rpc_info_for(eng, res, conv);
     info->opnum = opnum;
-    info->op = op_name(iface, opnum);
+    info->op = opnum >= 0 ? op_name(iface, (uint16_t)opnum) : NULL;
     if (!iface)
         return;
     info->interface = iface->name;
-    if (source) {
-        char buf[128];
-        snprintf(buf, sizeof(buf), "no bind in the capture; endpoint known from %s", source);
-        info->interface_source = cl_intern(eng, buf);
-    } else if (bind_frame) {
-        char buf[48];
-        snprintf(buf, sizeof(buf), "bind in frame %u", bind_frame);
-        info->interface_source = cl_intern(eng, buf);
+    info->interface_source = source, info->source_frame = source_frame;
+}
+
+/* Whether the stub is sealed, as the PDU's own trailer says (a PDU without one is in clear). */
+static bool stub_sealed(const pdu_view *v)
+{
+    uint32_t auth_len = pdu_u16(v, 10);
+    if (!auth_len)
+        return false;
+    uint32_t trailer = v->len - auth_len - 8;
+    return !pdu_has(v, trailer, 8) || pdu_at(v, trailer)[1] >= AUTH_LEVEL_PRIVACY;
+}
+
+static void call_add(cl_rpc_conv *rpc, cl_rpc_call *call)
+{
+    if (!rpc->calls)
+        rpc->calls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    cl_rpc_call *old = g_hash_table_lookup(rpc->calls, GUINT_TO_POINTER(call->call_id));
+    if (old)
+        g_queue_unlink(&rpc->call_order, &old->link);
+    else if (g_hash_table_size(rpc->calls) >= CL_RPC_MAX_CALLS) { /* its answer never came: the oldest goes */
+        cl_rpc_call *oldest = g_queue_pop_head_link(&rpc->call_order)->data;
+        g_hash_table_remove(rpc->calls, GUINT_TO_POINTER(oldest->call_id));
     }
+    call->link.data = call;
+    g_queue_push_tail_link(&rpc->call_order, &call->link);
+    g_hash_table_replace(rpc->calls, GUINT_TO_POINTER(call->call_id), call);
+}
+
+static void call_done(cl_rpc_conv *rpc, cl_rpc_call *call)
+{
+    g_queue_unlink(&rpc->call_order, &call->link);
+    g_hash_table_remove(rpc->calls, GUINT_TO_POINTER(call->call_id));
 }
 
 /* A printable szUserDN: NDR conformant varying string of 8-bit characters. */
@@ -636,23 +667,18 @@ static void read_request(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const 
         return;
     uint8_t flags = pdu_at(v, 3)[0];
     uint16_t ctx_id = pdu_u16(v, 20), opnum = pdu_u16(v, 22);
-    uint32_t call_id = pdu_u32(v, 12), bind_frame;
-    const char *source;
-    const cl_rpc_iface *iface = context_iface(eng, conv, rpc, ctx_id, &source, &bind_frame);
-    show_call(eng, conv, iface, source, bind_frame, opnum, res);
+    uint32_t call_id = pdu_u32(v, 12), source_frame;
+    uint8_t source;
+    const cl_rpc_iface *iface = context_iface(eng, conv, rpc, ctx_id, &source, &source_frame);
+    show_call(eng, conv, iface, source, source_frame, opnum, res);
     if (!(flags & PFC_FIRST))
         return; /* a later fragment of a request already recorded */
-    if (!rpc->calls)
-        rpc->calls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, call_free);
-    if (g_hash_table_size(rpc->calls) >= CL_RPC_MAX_CALLS)
-        g_hash_table_remove_all(rpc->calls); /* answers lost in the capture: start afresh */
     cl_rpc_call *call = g_new0(cl_rpc_call, 1);
     call->call_id = call_id, call->opnum = opnum, call->iface = iface, call->frame = pkt->frame;
-    g_hash_table_replace(rpc->calls, GUINT_TO_POINTER(call_id), call);
+    call_add(rpc, call);
 
     uint32_t start, end;
-    bool readable =
-        rpc->auth_level != AUTH_LEVEL_PRIVACY && stub_bounds(v, (flags & PFC_OBJECT_UUID) ? 40 : 24, &start, &end);
+    bool readable = !stub_sealed(v) && stub_bounds(v, (flags & PFC_OBJECT_UUID) ? 40 : 24, &start, &end);
     if (iface != &cl_iface_emsmdb)
         return;
     cl_rpc_info *info = cl_rpc_info_for(eng, res, conv);
@@ -674,24 +700,19 @@ static void read_response(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
     uint32_t call_id = pdu_u32(v, 12);
     cl_rpc_call *call = rpc->calls ? g_hash_table_lookup(rpc->calls, GUINT_TO_POINTER(call_id)) : NULL;
     cl_rpc_info *info = cl_rpc_info_for(eng, res, conv);
+    uint8_t source;
+    uint32_t source_frame;
+    const cl_rpc_iface *iface =
+        context_iface(eng, conv, rpc, pdu_has(v, 20, 2) ? pdu_u16(v, 20) : 0, &source, &source_frame);
     if (!call) { /* its request came before the capture */
-        if (pdu_has(v, 20, 2)) {
-            const char *source;
-            uint32_t bind_frame;
-            const cl_rpc_iface *iface = context_iface(eng, conv, rpc, pdu_u16(v, 20), &source, &bind_frame);
-            show_call(eng, conv, iface, source, bind_frame, 0, res);
-            info->opnum = -1, info->op = NULL;
-        }
+        show_call(eng, conv, iface, source, source_frame, -1, res);
         if (ptype == PT_FAULT && pdu_has(v, 24, 4))
             info->has_fault = true, info->fault = pdu_u32(v, 24);
         return;
     }
-    const char *source;
-    uint32_t bind_frame;
-    context_iface(eng, conv, rpc, pdu_has(v, 20, 2) ? pdu_u16(v, 20) : 0, &source, &bind_frame);
-    show_call(eng, conv, call->iface, source, bind_frame, call->opnum, res);
+    show_call(eng, conv, call->iface, source, source_frame, call->opnum, res);
     uint32_t start = 24, end = v->len;
-    bool readable = ptype == PT_RESPONSE && rpc->auth_level != AUTH_LEVEL_PRIVACY && stub_bounds(v, 24, &start, &end);
+    bool readable = ptype == PT_RESPONSE && !stub_sealed(v) && stub_bounds(v, 24, &start, &end);
     if (ptype == PT_RESPONSE && (flags & PFC_FIRST) && readable && end >= start + 20 && pdu_has(v, start, 20)) {
         call->has_rsp_handle = true;
         memcpy(call->rsp_handle, pdu_at(v, start + 4), 16);
@@ -706,8 +727,8 @@ static void read_response(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
         if (pdu_has(v, 24, 4))
             info->has_fault = true, info->fault = pdu_u32(v, 24);
         if (emsmdb && (call->opnum == 0 || call->opnum == 10)) {
-            uint32_t code = info->fault;
-            cl_mapi_logon(eng, conv, call, NULL, info->has_fault ? &code : NULL, pkt, res);
+            uint32_t code = info->has_fault && info->fault ? info->fault : 0xffffffffu; /* a fault always refuses */
+            cl_mapi_logon(eng, conv, call, NULL, &code, pkt, res);
         }
     } else if (emsmdb && (call->opnum == 0 || call->opnum == 10)) {
         uint32_t code = 0;
@@ -718,12 +739,12 @@ static void read_response(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, const
         const uint8_t *handle = call->has_rsp_handle ? call->rsp_handle : readable ? no_handle : NULL;
         cl_mapi_logon(eng, conv, call, handle, has_code ? &code : NULL, pkt, res);
     } else if (emsmdb && call->opnum == 1) {
-        cl_mapi_disconnect(eng, conv, call, pkt, res);
+        cl_mapi_disconnect(eng, conv, call, res);
     } else if (call->iface == &iface_epm && call->opnum == EPM_MAP && readable && end > start &&
                start + (end - start) <= v->head_len) {
         read_towers(eng, conv, from, pdu_at(v, start), end - start, pkt, res);
     }
-    g_hash_table_remove(rpc->calls, GUINT_TO_POINTER(call_id));
+    call_done(rpc, call);
 }
 
 /* ---- PDUs ------------------------------------------------------------------------------------------ */
@@ -781,13 +802,14 @@ static void read_pdu(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, int from, 
     }
 }
 
+/* Between PDUs a direction keeps no buffer: most connections are idle most of the time. */
 static void dir_reset(cl_rpc_dir *d)
 {
     d->pdu_len = d->pdu_got = 0;
     if (d->head)
-        g_byte_array_set_size(d->head, 0);
+        g_byte_array_free(d->head, TRUE), d->head = NULL;
     if (d->tail)
-        g_byte_array_set_size(d->tail, 0);
+        g_byte_array_free(d->tail, TRUE), d->tail = NULL;
 }
 
 /* Bytes in stream order; complete PDUs are read at once. */
@@ -799,8 +821,6 @@ static void consume(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, int from, c
         if (!d->head)
             d->head = g_byte_array_new();
         if (!d->pdu_len) { /* the header */
-            if (!d->head->len)
-                d->pdu_first_frame = pkt->frame;
             uint32_t take = MIN(n, 16 - d->head->len);
             g_byte_array_append(d->head, p, take);
             d->pdu_got += take, p += take, n -= take;
@@ -818,11 +838,14 @@ static void consume(cl_engine *eng, cl_conv *conv, cl_rpc_conv *rpc, int from, c
         uint32_t want = d->pdu_len - d->pdu_got, take = MIN(n, want);
         uint32_t to_head = d->head->len < CL_RPC_HEAD ? MIN(take, CL_RPC_HEAD - d->head->len) : 0;
         g_byte_array_append(d->head, p, to_head);
-        if (take > to_head) {
+        if (take > to_head) { /* only the last CL_RPC_TAIL bytes of a long PDU are kept */
+            uint32_t more = take - to_head, skip = more > CL_RPC_TAIL ? more - CL_RPC_TAIL : 0;
             if (!d->tail)
-                d->tail = g_byte_array_new();
-            g_byte_array_append(d->tail, p + to_head, take - to_head);
-            if (d->tail->len > 2 * CL_RPC_TAIL)
+                d->tail = g_byte_array_sized_new(CL_RPC_TAIL);
+            if (skip)
+                g_byte_array_set_size(d->tail, 0);
+            g_byte_array_append(d->tail, p + to_head + skip, more - skip);
+            if (d->tail->len > CL_RPC_TAIL)
                 g_byte_array_remove_range(d->tail, 0, d->tail->len - CL_RPC_TAIL);
         }
         d->pdu_got += take, p += take, n -= take;
@@ -855,7 +878,8 @@ static bool rpc_start(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
     if (conv->rpc_probes >= CL_RPC_PROBES)
         return false;
     conv->rpc_probes++;
-    bool known = endpoint_lookup(eng, &pkt->ip.dst, pkt->dport) || endpoint_lookup(eng, &pkt->ip.src, pkt->sport);
+    bool known = g_hash_table_size(eng->rpc_endpoints) &&
+                 (endpoint_lookup(eng, &pkt->ip.dst, pkt->dport) || endpoint_lookup(eng, &pkt->ip.src, pkt->sport));
     if (!plausible_header(pkt->payload, pkt->payload_caplen) && !known)
         return false;
     conv->rpc = rpc_new();
@@ -870,25 +894,24 @@ void cl_rpc_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, c
         return;
     conv->rpc->last_time = pkt->time;
     cl_rpc_dir *d = &conv->rpc->dir[from];
-    uint32_t skip = 0;
-    if (d->synced) {
-        int32_t ahead = (int32_t)(d->next_seq - pkt->seq);
-        if (ahead < 0) { /* bytes missing from the capture: find the next PDU boundary */
-            d->synced = false;
-            dir_reset(d);
-        } else if ((uint32_t)ahead >= pkt->tcp_len) {
-            return; /* a retransmission of what was read */
-        } else {
-            skip = (uint32_t)ahead;
-        }
+    uint32_t skip = 0, end = pkt->seq + pkt->tcp_len;
+    int32_t ahead = d->has_next ? (int32_t)(d->next_seq - pkt->seq) : 0; /* bytes of it already seen */
+    if (ahead > 0 && (uint32_t)ahead >= pkt->tcp_len)
+        return;                   /* a retransmission of what was seen */
+    if (d->synced && ahead < 0) { /* bytes missing from the capture: wait for the next PDU boundary */
+        d->synced = false;
+        dir_reset(d);
+    } else if (d->synced) {
+        skip = (uint32_t)ahead;
     }
-    if (!d->synced) {
-        if (!plausible_header(pkt->payload, pkt->payload_caplen))
+    if (!d->has_next || SEQ_GT(end, d->next_seq))
+        d->next_seq = end, d->has_next = true;
+    if (!d->synced) { /* only new bytes that start a PDU bring it back */
+        if (ahead > 0 || !plausible_header(pkt->payload, pkt->payload_caplen))
             return;
         d->synced = true;
         dir_reset(d);
     }
-    d->next_seq = pkt->seq + pkt->tcp_len;
     if (skip < pkt->payload_caplen)
         consume(eng, conv, conv->rpc, from, pkt->payload + skip, pkt->payload_caplen - skip, pkt, res);
     if (pkt->payload_caplen < pkt->tcp_len) { /* cut by the snap length */

@@ -277,7 +277,7 @@ static void test_bind_and_session(void)
     CHECK(r && r->rpc && r->rpc->has_sessions && r->rpc->sessions == 1 && r->rpc->limit == 32);
     CHECK(r && r->rpc && r->rpc->mapi_user && strcmp(r->rpc->mapi_user, DN) == 0);
     CHECK(r && r->rpc && strcmp(r->rpc->mapi_op, "EcDoConnectEx") == 0 && r->rpc->opnum == 10);
-    CHECK(r && r->rpc && strcmp(r->rpc->interface_source, "bind in frame 4") == 0);
+    CHECK(r && r->rpc && r->rpc->interface_source == CL_SOURCE_BIND && r->rpc->source_frame == 4);
     CHECK(r && !r->rpc->lower_bound && !r->cause);
 
     buf stub;
@@ -338,7 +338,7 @@ static void test_leak_and_limit(void)
         CHECK(r && r->rpc && r->rpc->sessions == (uint32_t)i + 1 && r->rpc->client_sessions == (uint32_t)i + 1);
         near |= r && (r->experts & CL_EXP_MAPI_NEAR_LIMIT);
         burst |= r && (r->experts & CL_EXP_MAPI_RECONNECT_BURST); /* on the request, not the response */
-        r = seg(&c, 0, CL_TCP_RST, NULL, 0, 0);
+        r = seg(&c, 1, CL_TCP_RST, NULL, 0, 0); /* the client gives up: the server may never hear of it */
         CHECK(r && (r->experts & CL_EXP_MAPI_SESSION_LEAK) && r->rpc && r->rpc->leaked == 1 &&
               r->rpc->sessions == i + 1u);
     }
@@ -449,6 +449,7 @@ static void test_endpoint_learning(void)
     response_pdu(&x, 2, &stub, NULL, 0);
     r = send_buf(&c, 0, &x);
     CHECK(r && has_text(r->note, "EPM maps EMSMDB to 10.91.3.2:6001"));
+    uint32_t epm_answer = c.frame;
 
     /* mid-stream: no handshake, no bind; the client calls EcDoRpcExt2 on context 0 */
     conn late = {.eng = c.eng, .frame = c.frame, .time = c.time, .cport = 50100, .sport = 6001, .seq = {5, 9}};
@@ -456,9 +457,9 @@ static void test_endpoint_learning(void)
     request_pdu(&x, 40, 11, &stub, NULL, 0);
     r = send_buf(&late, 1, &x);
     CHECK(r && r->rpc && r->rpc->interface && strcmp(r->rpc->interface, "EMSMDB") == 0);
-    CHECK(r && r->rpc && has_text(r->rpc->interface_source, "EPM ept_map answer in frame"));
+    CHECK(r && r->rpc && r->rpc->interface_source == CL_SOURCE_EPM && r->rpc->source_frame == epm_answer);
     CHECK(r && r->rpc && r->rpc->op && strcmp(r->rpc->op, "EcDoRpcExt2") == 0);
-    late.frame = late.frame; /* a logon now counts as a lower bound */
+    /* a logon now: the counts are lower bounds */
     const cl_result *l = logon(&late, 41, 0x55, 0);
     CHECK(l && l->rpc && l->rpc->has_sessions && l->rpc->lower_bound);
     cl_engine_free(c.eng);
@@ -620,6 +621,72 @@ static void test_many_users(void)
     cl_engine_free(c.eng);
 }
 
+/* The second read's cases: names listed once each, old bytes after a gap, faults, the server's own close. */
+static void test_review_cases(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50001, 6001);
+    static const char *const both[] = {EMSMDB, "5261574a-4572-206e-b268-6b199213b4e4"};
+    static const char *const ndr2[] = {NDR, NDR};
+    buf x, stub;
+    bind_pdu(&x, 11, 1, 2, both, ndr2, NULL);
+    const cl_result *r = send_buf(&c, 1, &x);
+    CHECK(r && r->rpc && strcmp(r->rpc->interface, "EMSMDB, AsyncEMSMDB") == 0);
+    static const uint16_t ok2[] = {0, 0}, none2[] = {0, 0};
+    bind_ack_pdu(&x, 1, 2, ok2, none2);
+    send_buf(&c, 0, &x);
+
+    /* a logon answered by a fault: refused, nothing opened */
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 2, 10, &stub, NULL, 0);
+    send_buf(&c, 1, &x);
+    buf body = {.n = 0};
+    u32(&body, 0), u16(&body, 0), u8(&body, 0), u8(&body, 0), u32(&body, 0x1c010002);
+    pdu(&x, 3, 3, 2, &body, NULL, 0);
+    r = send_buf(&c, 0, &x);
+    CHECK(r && r->rpc && r->rpc->has_fault && r->rpc->has_error && r->rpc->sessions == 0);
+
+    /* a logon, bytes lost from the capture, then the old logon retransmitted: counted once */
+    uint32_t before = c.seq[0];
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 3, 10, &stub, NULL, 0);
+    send_buf(&c, 1, &x);
+    connect_response_stub(&stub, 0x21, 0);
+    response_pdu(&x, 3, &stub, NULL, 0);
+    r = send_buf(&c, 0, &x);
+    CHECK(r && r->rpc && r->rpc->sessions == 1);
+    c.seq[0] += 300; /* not in the capture */
+    buf junk = {.n = 0};
+    for (int i = 0; i < 40; i++)
+        u8(&junk, 0x41);
+    send_buf(&c, 1, &junk); /* the middle of something: out of sync */
+    uint32_t after = c.seq[0];
+    c.seq[0] = before;
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 3, 10, &stub, NULL, 0);
+    r = send_buf(&c, 1, &x); /* old bytes: ignored */
+    CHECK(!r || !r->rpc);
+    c.seq[0] = after;
+
+    /* the server closes the connection itself: it runs the session down, nothing leaks */
+    r = seg(&c, 0, CL_TCP_FIN | CL_TCP_ACK, NULL, 0, 0);
+    CHECK(r && !(r->experts & CL_EXP_MAPI_SESSION_LEAK) && r->rpc && r->rpc->sessions == 0 &&
+          has_text(r->note, "runs down"));
+
+    /* no bind seen, a sealed request (its own trailer says privacy): its stub is not read as a user DN */
+    conn late = {.eng = c.eng, .frame = c.frame, .time = c.time, .cport = 50200, .sport = 6001, .seq = {5, 9}};
+    buf sig = {.n = 0};
+    for (int i = 0; i < 16; i++)
+        u8(&sig, (uint8_t)i);
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 7, 10, &stub, &sig, 6);
+    r = send_buf(&late, 1, &x);
+    CHECK(!r || !r->rpc || !r->rpc->mapi_user);
+    cl_engine_free(c.eng);
+}
+
 int main(void)
 {
     test_bind_and_session();
@@ -631,6 +698,7 @@ int main(void)
     test_bad_input();
     test_fragmented_response();
     test_many_users();
+    test_review_cases();
     printf("rpc/mapi unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
