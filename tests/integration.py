@@ -350,6 +350,12 @@ def check_report(tshark, name, capture, one):
           f"confidence and verdict frame", out.returncode == 0 and rows == finals and
           f"connlost report: {len(finals)} conversation(s)" in out.stdout,
           f"report {sorted(rows.items())[:3]} fields {sorted(finals.items())[:3]} rc {out.returncode}")
+    if finals:  # a filter limits the report to the conversations of the frames that match it
+        conv = max(finals)
+        out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", f"connlost,report,connlost.conv == {conv}"],
+                             capture_output=True, text=True, timeout=300)
+        listed = {int(m.group(1)) for m in map(REPORT_ROW.match, out.stdout.splitlines()) if m}
+        check(f"{name}: -z connlost,report,FILTER lists only conversation {conv}", listed == {conv}, str(listed))
 
 
 def check_mapi(name, t, one):
