@@ -51,8 +51,8 @@ guint cl_hash_bytes(gconstpointer key, size_t len)
     return (guint)(h ^ (h >> 32));
 }
 
-static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
-static gboolean tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
+guint cl_tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
+gboolean cl_tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
 
 uint32_t cl_ip_header_len(uint8_t family) { return family == 6 ? 40 : 20; }
 
@@ -111,6 +111,14 @@ void cl_addr_format(const cl_addr *a, uint16_t port, char *buf, size_t len)
         snprintf(buf, len, "[%s]:%u", host, port);
     else
         snprintf(buf, len, "%s:%u", host, port);
+}
+
+void cl_pair_format(const cl_addr *client, const cl_addr *server, uint16_t server_port, char *buf, size_t len)
+{
+    char c[64], srv[80];
+    cl_addr_format(client, 0, c, sizeof(c));
+    cl_addr_format(server, server_port, srv, sizeof(srv));
+    snprintf(buf, len, "%s -> %s", c, srv);
 }
 
 cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv)
@@ -230,11 +238,11 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->cfg.mapi_burst_count = MAX(eng->cfg.mapi_burst_count, 2);
     eng->cfg.max_mapi_sessions = MAX(eng->cfg.max_mapi_sessions, 1);
     eng->cfg.max_rpc_endpoints = MAX(eng->cfg.max_rpc_endpoints, 1);
-    eng->conv_by_tuple = g_hash_table_new(tuple_hash, tuple_equal);
+    eng->conv_by_tuple = g_hash_table_new(cl_tuple_hash, cl_tuple_equal);
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
     g_queue_init(&eng->segment_pool);
-    eng->closed = g_hash_table_new(tuple_hash, tuple_equal);
+    eng->closed = g_hash_table_new(cl_tuple_hash, cl_tuple_equal);
     g_queue_init(&eng->closed_order);
     cl_frag_init(eng);
     cl_idle_init(eng);

@@ -104,10 +104,7 @@ static cl_pair *pair_of(cl_engine *eng, const cl_conv *conv, cl_result **res)
 
 static void pair_name(const cl_conv *conv, char *buf, size_t len)
 {
-    char c[64], s[80];
-    cl_addr_format(&conv->side[0].addr, 0, c, sizeof(c));
-    cl_addr_format(&conv->side[1].addr, conv->side[1].port, s, sizeof(s));
-    g_snprintf(buf, len, "%s -> %s", c, s);
+    cl_pair_format(&conv->side[0].addr, &conv->side[1].addr, conv->side[1].port, buf, len);
 }
 
 /* Nothing outstanding: everything either side sent was acknowledged. */

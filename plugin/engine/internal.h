@@ -365,6 +365,10 @@ cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                          uint8_t proto, cl_result **res);
 void cl_tuple_make(cl_tuple *t, const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb, uint8_t proto);
+guint cl_tuple_hash(gconstpointer k);
+gboolean cl_tuple_equal(gconstpointer a, gconstpointer b);
+/* "client -> server:port", the name of a client/server pair */
+void cl_pair_format(const cl_addr *client, const cl_addr *server, uint16_t server_port, char *buf, size_t len);
 const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" */
 int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport);
 uint32_t cl_ip_header_len(uint8_t family);

@@ -47,14 +47,6 @@ typedef struct {
     unsigned count;
 } pair_stats;
 
-static void pair_name(const cl_diagnosis *d, char *buf, size_t len)
-{
-    char c[64], srv[72];
-    cl_addr_format(&d->client, 0, c, sizeof(c));
-    cl_addr_format(&d->server, d->server_port, srv, sizeof(srv));
-    snprintf(buf, len, "%s -> %s", c, srv);
-}
-
 static void report_pairs(GString *s, GPtrArray *rows)
 {
     GHashTable *pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -62,7 +54,7 @@ static void report_pairs(GString *s, GPtrArray *rows)
     for (unsigned i = 0; i < rows->len; i++) {
         const cl_diagnosis *d = g_ptr_array_index(rows, i);
         char name[160];
-        pair_name(d, name, sizeof(name));
+        cl_pair_format(&d->client, &d->server, d->server_port, name, sizeof(name));
         pair_stats *p = g_hash_table_lookup(pairs, name);
         if (!p) {
             p = g_new0(pair_stats, 1);

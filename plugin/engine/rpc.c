@@ -888,11 +888,11 @@ static bool rpc_start(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
 
 void cl_rpc_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res)
 {
+    bool readable = pkt->payload && pkt->payload_caplen && rpc_start(eng, conv, pkt);
     if (conv->rpc)
         conv->rpc->last_time = pkt->time;
-    if (!pkt->payload || !pkt->payload_caplen || !rpc_start(eng, conv, pkt))
+    if (!readable)
         return;
-    conv->rpc->last_time = pkt->time;
     cl_rpc_dir *d = &conv->rpc->dir[from];
     uint32_t skip = 0, end = pkt->seq + pkt->tcp_len;
     int32_t ahead = d->has_next ? (int32_t)(d->next_seq - pkt->seq) : 0; /* bytes of it already seen */

@@ -110,9 +110,6 @@ static bool verdict_offer(cl_conv *conv, cl_finding *f)
     return !reworded;
 }
 
-static guint tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
-static gboolean tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
-
 static void diagnosis_free(gpointer p)
 {
     cl_diagnosis *d = p;
@@ -124,7 +121,8 @@ void cl_verdict_init(cl_engine *eng)
 {
     eng->diagnoses = g_ptr_array_new_with_free_func(diagnosis_free);
     eng->diag_by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
-    eng->diag_by_tuple = g_hash_table_new_full(tuple_hash, tuple_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+    eng->diag_by_tuple =
+        g_hash_table_new_full(cl_tuple_hash, cl_tuple_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
 }
 
 void cl_verdict_free(cl_engine *eng)

@@ -1,28 +1,10 @@
 /* Engine unit tests on hand-built packet records (no Wireshark involved).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "engine.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (cond)                                                                                                      \
-            passed++;                                                                                                  \
-        else {                                                                                                         \
-            failed++;                                                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                            \
-        }                                                                                                              \
-    } while (0)
-
-static cl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-    cl_addr x = {.family = 4, .bytes = {a, b, c, d}};
-    return x;
-}
 
 /* What a frame shows: its own numbers, the verdict's over them. */
 static cl_numbers NUM(const cl_result *r)

@@ -1,23 +1,11 @@
 /* Unit tests of the DCE/RPC and MAPI analysis on hand-built PDUs carried by hand-built TCP records.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "engine.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (cond)                                                                                                      \
-            passed++;                                                                                                  \
-        else {                                                                                                         \
-            failed++;                                                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                            \
-        }                                                                                                              \
-    } while (0)
 
 #define EMSMDB "a4f1db00-ca47-1067-b31f-00dd010662da"
 #define EPM "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
@@ -178,12 +166,6 @@ typedef struct {
     uint16_t cport, sport;
     uint32_t seq[2];
 } conn;
-
-static cl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-    cl_addr x = {.family = 4, .bytes = {a, b, c, d}};
-    return x;
-}
 
 static const cl_result *seg(conn *c, int from_client, uint8_t flags, const uint8_t *data, uint32_t len, uint32_t caplen)
 {

@@ -1,0 +1,29 @@
+/* What the engine's unit tests share: the pass/fail count and an IPv4 address maker.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CONNLOST_TEST_CHECK_H
+#define CONNLOST_TEST_CHECK_H
+
+#include "engine.h"
+
+#include <stdio.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            passed++;                                                                                                  \
+        else {                                                                                                         \
+            failed++;                                                                                                  \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                            \
+        }                                                                                                              \
+    } while (0)
+
+static inline cl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    cl_addr x = {.family = 4, .bytes = {a, b, c, d}};
+    return x;
+}
+
+#endif
