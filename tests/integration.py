@@ -350,6 +350,21 @@ def check_report(tshark, name, capture, one):
           f"confidence and verdict frame", out.returncode == 0 and rows == finals and
           f"connlost report: {len(finals)} conversation(s)" in out.stdout,
           f"report {sorted(rows.items())[:3]} fields {sorted(finals.items())[:3]} rc {out.returncode}")
+    out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "connlost,tree"], capture_output=True, text=True,
+                         timeout=300)
+    counted = {}
+    for line in out.stdout.splitlines():
+        m = re.match(r"^(\S.*?|\s\S+)\s{2,}(\d+)\s", line)
+        if m:
+            counted[m.group(1)] = int(m.group(2))
+    rsts = sum(1 for r in one if r["connlost.rst.origin"])
+    by_cause = {}
+    for cause, _, _ in finals.values():
+        by_cause[" " + cause] = by_cause.get(" " + cause, 0) + 1
+    shown = {k: v for k, v in counted.items() if k.startswith(" ") and k.strip() in {c for c, _, _ in finals.values()}}
+    check(f"{name}: -z connlost,tree counts {len(finals)} diagnosed conversation(s) by cause and {rsts} RST(s)",
+          counted.get("Diagnosed conversations by cause") == len(finals) and counted.get("RSTs by origin") == rsts
+          and shown == by_cause, f"{counted}")
     if finals:  # a filter limits the report to the conversations of the frames that match it
         conv = max(finals)
         out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", f"connlost,report,connlost.conv == {conv}"],
