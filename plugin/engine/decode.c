@@ -162,7 +162,7 @@ static void decode_tcp(span s, const cl_ip *ip, cl_packet *pkt)
         pkt->payload = s.p + hlen;
         pkt->payload_caplen = (uint32_t)MIN(s.len - hlen, pkt->tcp_len);
     }
-    size_t end = has(s, 0, hlen) ? hlen : s.len;
+    size_t end = !(pkt->tcp_flags & CL_TCP_SYN) ? 0 : has(s, 0, hlen) ? hlen : s.len; /* options matter on SYNs */
     for (size_t off = 20; off < end;) {
         uint8_t kind = s.p[off];
         if (kind == 0)

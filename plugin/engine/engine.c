@@ -197,7 +197,7 @@ static void closed_remember(cl_engine *eng, const cl_conv *conv)
 static void closed_expire(cl_engine *eng, double now)
 {
     cl_closed *c;
-    while ((c = g_queue_peek_head(&eng->closed_order)) &&
+    while (eng->closed_order.head && (c = eng->closed_order.head->data) &&
            now - c->closed_time > eng->cfg.frag_timeout_s + eng->cfg.frag_grace_ms / 1000.0 + 1)
         closed_drop(eng, c);
 }
@@ -205,15 +205,21 @@ static void closed_expire(cl_engine *eng, double now)
 static void conv_free(cl_engine *eng, cl_conv *conv)
 {
     cl_rpc_conv_free(eng, conv);
-    cl_side_clear(eng, &conv->side[0]);
-    cl_side_clear(eng, &conv->side[1]);
-    if (conv->frag_ids)
-        g_string_free(conv->frag_ids, TRUE);
-    if (conv->frag_frames)
-        g_array_free(conv->frag_frames, TRUE);
-    if (conv->evidence)
-        g_array_free(conv->evidence, TRUE);
-    g_free(conv->summary);
+    cl_side_clear(&conv->side[0]);
+    cl_side_clear(&conv->side[1]);
+    if (conv->frag) {
+        if (conv->frag->ids)
+            g_string_free(conv->frag->ids, TRUE);
+        if (conv->frag->frames)
+            g_array_free(conv->frag->frames, TRUE);
+        g_free(conv->frag);
+    }
+    if (conv->verdict) {
+        if (conv->verdict->evidence)
+            g_array_free(conv->verdict->evidence, TRUE);
+        g_free(conv->verdict->summary);
+        g_free(conv->verdict);
+    }
     g_free(conv);
 }
 
@@ -241,7 +247,6 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->conv_by_tuple = g_hash_table_new(cl_tuple_hash, cl_tuple_equal);
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
-    g_queue_init(&eng->segment_pool);
     eng->closed = g_hash_table_new(cl_tuple_hash, cl_tuple_equal);
     g_queue_init(&eng->closed_order);
     cl_frag_init(eng);
@@ -269,7 +274,6 @@ void cl_engine_free(cl_engine *eng)
     cl_idle_free(eng);
     cl_mapi_free(eng);
     cl_verdict_free(eng);
-    cl_segment_pool_free(eng);
     g_ptr_array_free(eng->results, TRUE);
     cl_rpc_free(eng); /* results point to its strings */
     g_free(eng);
@@ -277,6 +281,8 @@ void cl_engine_free(cl_engine *eng)
 
 static void conv_forget(cl_engine *eng, cl_conv *conv)
 {
+    if (eng->last_tcp == conv)
+        eng->last_tcp = NULL;
     closed_remember(eng, conv);
     if (g_hash_table_lookup(eng->conv_by_tuple, &conv->tuple) == conv)
         g_hash_table_remove(eng->conv_by_tuple, &conv->tuple);
@@ -289,6 +295,8 @@ static void conv_forget(cl_engine *eng, cl_conv *conv)
 /* Least recently active first: eviction takes the head. */
 static void conv_touch(cl_engine *eng, cl_conv *conv)
 {
+    if (eng->conv_order.tail == conv->lru_link)
+        return;
     g_queue_unlink(&eng->conv_order, conv->lru_link);
     g_queue_push_tail_link(&eng->conv_order, conv->lru_link);
 }
@@ -370,16 +378,30 @@ static bool starts_new_connection(const cl_conv *conv, const cl_packet *pkt)
     return from >= 0 && conv->side[from].has_snd_next && pkt->seq + 1 != conv->side[from].snd_next;
 }
 
+/* The packet goes between the conversation's two sides. */
+static bool conv_carries(const cl_conv *conv, const cl_packet *pkt)
+{
+    int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
+    const cl_side *to = &conv->side[!from];
+    return from >= 0 && to->port == pkt->dport && memcmp(&to->addr, &pkt->ip.dst, sizeof(to->addr)) == 0;
+}
+
 static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
 {
-    cl_tuple t;
-    cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
-    cl_conv *conv = cl_conv_lookup_tuple(eng, &t);
+    cl_conv *conv = eng->last_tcp; /* packets mostly come in runs of one conversation: no lookup then */
+    if (!conv || !conv_carries(conv, pkt)) {
+        cl_tuple t;
+        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
+        conv = cl_conv_lookup_tuple(eng, &t);
+    }
     if (!conv || starts_new_connection(conv, pkt)) {
+        cl_tuple t;
+        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
         conv = conv_new(eng, &t, res);
         /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
         g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
     }
+    eng->last_tcp = conv;
     uint8_t syn_ack = pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_ACK);
     bool no_syn_ephemeral_dst = !(pkt->tcp_flags & CL_TCP_SYN) && pkt->sport < pkt->dport;
     if (!conv->side[0].seen && syn_ack == CL_TCP_SYN)
@@ -438,8 +460,8 @@ static void conv_after(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
         conv_forget(eng, conv);
     } else if (conv->rst_seen && !conv->reset_link) {
         conv->reset_time = pkt->time;
-        cl_side_compact(eng, &conv->side[0]);
-        cl_side_compact(eng, &conv->side[1]);
+        cl_side_compact(&conv->side[0]);
+        cl_side_compact(&conv->side[1]);
         g_queue_push_tail(&eng->conv_reset, conv);
         conv->reset_link = eng->conv_reset.tail;
     }
@@ -448,7 +470,8 @@ static void conv_after(cl_engine *eng, cl_conv *conv, const cl_packet *pkt)
 static void conv_expire(cl_engine *eng, double now)
 {
     cl_conv *head;
-    while ((head = g_queue_peek_head(&eng->conv_reset)) && now - head->reset_time > eng->cfg.reset_linger_s)
+    while (eng->conv_reset.head && (head = eng->conv_reset.head->data) &&
+           now - head->reset_time > eng->cfg.reset_linger_s)
         conv_forget(eng, head);
 }
 
@@ -470,8 +493,9 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
             conv->may_fragment = true;
     }
     if (pkt->ip.is_fragment && cl_frag_packet(eng, pkt, &res, &whole))
-        pkt = &whole; /* the last fragment completes a TCP segment */
-    cl_frag_expire(eng, pkt, &res);
+        pkt = &whole;                                    /* the last fragment completes a TCP segment */
+    if (eng->frag_order.head || eng->frag_declared.head) /* most captures have no fragment at all */
+        cl_frag_expire(eng, pkt, &res);
     conv_expire(eng, pkt->time);
     closed_expire(eng, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
@@ -504,7 +528,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     cl_rpc_tcp(eng, conv, from, pkt, &res);
     if (ends && first_end)
         cl_mapi_conv_end(eng, conv, from, origin == CL_RST_FORGED, pkt, &res);
-    if (ends && first_end && conv->cause)
+    if (ends && first_end && conv->verdict)
         cl_verdict_show(eng, conv, &res);
     if (conv->diag)
         conv->diag->last_frame = pkt->frame, conv->diag->end = pkt->time;

@@ -55,7 +55,7 @@ typedef struct {
     uint32_t tcp_len;
     uint8_t tcp_hdr_len; /* also for a first fragment, whose header becomes a segment when it completes */
     uint32_t window;     /* as sent, not scaled */
-    int8_t wscale;       /* window scale option, -1 if absent */
+    int8_t wscale;       /* window scale option, -1 if absent (options are read on SYNs only) */
     uint16_t mss;        /* MSS option value, 0 if absent */
     bool tcp_timestamps;
 

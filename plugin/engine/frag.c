@@ -100,25 +100,32 @@ static const char *proto_name(uint8_t proto)
 }
 
 /* One more datagram of `conv` never arrived whole. */
+static cl_conv_frag *frag_of(cl_conv *conv)
+{
+    if (!conv->frag) {
+        conv->frag = g_new0(cl_conv_frag, 1);
+        conv->frag->ids = g_string_new(NULL);
+        conv->frag->frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    }
+    return conv->frag;
+}
+
 static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t first_frame, uint32_t icmp_frame,
                          cl_result **res)
 {
-    conv->frag_incomplete++;
-    if (!conv->frag_ids) {
-        conv->frag_ids = g_string_new(NULL);
-        conv->frag_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    }
-    if (conv->frag_incomplete <= CL_MAX_IDS_SHOWN)
-        g_string_append_printf(conv->frag_ids, "%s0x%04x", conv->frag_ids->len ? ", " : "", id);
-    if (first_frame && conv->frag_frames->len < CL_MAX_IDS_SHOWN)
-        g_array_append_val(conv->frag_frames, first_frame);
+    cl_conv_frag *fr = frag_of(conv);
+    fr->incomplete++;
+    if (fr->incomplete <= CL_MAX_IDS_SHOWN)
+        g_string_append_printf(fr->ids, "%s0x%04x", fr->ids->len ? ", " : "", id);
+    if (first_frame && fr->frames->len < CL_MAX_IDS_SHOWN)
+        g_array_append_val(fr->frames, first_frame);
     if (icmp_frame)
-        conv->frag_icmp_frame = icmp_frame;
+        fr->icmp_frame = icmp_frame;
 
     cl_result *r = cl_result_for(eng, res, conv);
     r->num.has |= CL_HAS_FRAG;
     r->experts |= CL_EXP_FRAGMENT_LOST;
-    r->num.frag_incomplete = conv->frag_incomplete;
+    r->num.frag_incomplete = fr->incomplete;
     if (r->frag_lost_here++ < CL_MAX_IDS_SHOWN) {
         char *ids =
             r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);
@@ -126,42 +133,41 @@ static void declare_lost(cl_engine *eng, cl_conv *conv, uint32_t id, uint32_t fi
         r->frag_lost_ids = ids;
     }
 
-    if (conv->frag_incomplete < eng->cfg.frag_min_lost)
+    if (fr->incomplete < eng->cfg.frag_min_lost)
         return;
     char a[80], b[80];
     const cl_side *s = &conv->side[0];
     cl_addr_format(&s->addr, s->port, a, sizeof(a));
     cl_addr_format(&conv->side[1].addr, conv->side[1].port, b, sizeof(b));
     GString *sum = g_string_new(NULL);
-    g_string_append_printf(sum,
-                           "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s",
-                           conv->frag_incomplete, proto_name(conv->tuple.proto), a, b, conv->frag_ids->str,
-                           conv->frag_incomplete > CL_MAX_IDS_SHOWN ? ", ..." : "");
-    if (conv->frag_frames->len) {
+    g_string_append_printf(
+        sum, "IP fragments lost: %u %s datagrams between %s and %s never arrived complete (IP IDs %s%s", fr->incomplete,
+        proto_name(conv->tuple.proto), a, b, fr->ids->str, fr->incomplete > CL_MAX_IDS_SHOWN ? ", ..." : "");
+    if (fr->frames->len) {
         g_string_append(sum, "; first fragments in frames ");
-        for (unsigned i = 0; i < conv->frag_frames->len; i++)
-            g_string_append_printf(sum, "%s%u", i ? ", " : "", g_array_index(conv->frag_frames, uint32_t, i));
+        for (unsigned i = 0; i < fr->frames->len; i++)
+            g_string_append_printf(sum, "%s%u", i ? ", " : "", g_array_index(fr->frames, uint32_t, i));
     }
     g_string_append(sum, ")");
-    if (conv->frag_icmp_frame)
+    if (fr->icmp_frame)
         g_string_append_printf(sum, "; the receiver gave up reassembling them (ICMP time exceeded, frame %u)",
-                               conv->frag_icmp_frame);
+                               fr->icmp_frame);
     g_string_append(sum, ": a device on the path drops fragments; avoid fragmentation (set DF and let path-MTU "
                          "discovery work, or lower the MTU or datagram size) or let fragments through.");
-    uint8_t confidence = 70 + (conv->frag_icmp_frame ? 15 : 0) + (conv->frag_incomplete >= 5 ? 10 : 0);
-    GArray *ev = conv->frag_frames;
+    uint8_t confidence = 70 + (fr->icmp_frame ? 15 : 0) + (fr->incomplete >= 5 ? 10 : 0);
+    GArray *ev = fr->frames;
     uint32_t evidence[CL_MAX_IDS_SHOWN + 1];
     unsigned n = 0;
     for (unsigned i = 0; i < ev->len && n < CL_MAX_IDS_SHOWN; i++)
         evidence[n++] = g_array_index(ev, uint32_t, i);
-    if (conv->frag_icmp_frame)
-        evidence[n++] = conv->frag_icmp_frame;
+    if (fr->icmp_frame)
+        evidence[n++] = fr->icmp_frame;
     cl_finding f = {"fragment-loss",
                     confidence,
                     g_string_free(sum, FALSE),
                     evidence,
                     n,
-                    .num = {.has = CL_HAS_FRAG, .frag_incomplete = conv->frag_incomplete},
+                    .num = {.has = CL_HAS_FRAG, .frag_incomplete = fr->incomplete},
                     .experts = CL_EXP_FRAGMENT_LOST};
     cl_verdict_propose(eng, conv, &f, res);
 }
@@ -300,7 +306,7 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
     cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
     if (dg && dg->declared_lost) {
         cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, res);
-        conv->frag_icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
+        frag_of(conv)->icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
         cl_result *r = cl_result_for(eng, res, conv);
         cl_result_note(r, g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first fragment in "
                                           "frame %u), already counted as lost",

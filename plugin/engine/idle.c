@@ -420,7 +420,7 @@ static void sent_after_rst(cl_engine *eng, cl_conv *conv, int from, const cl_pac
     cl_result_note(r, g_strdup_printf("the %s still sends after the RST in its name (frame %u): that RST came from "
                                       "a device on the path",
                                       cl_role(from), me->rst_frame));
-    if (conv->cause && strcmp(conv->cause, "peer-reset") == 0) {
+    if (conv->verdict && strcmp(conv->verdict->cause, "peer-reset") == 0) {
         failure f;
         failure_start(&f, "middlebox-reset", 75);
         char who[80];

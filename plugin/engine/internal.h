@@ -27,75 +27,82 @@ typedef struct {
     GArray *frames;  /* their frames, once it is retransmitted (bounded) */
     uint32_t first_frame;
     bool df;
-    GList link; /* in its side's queue: no allocation of its own */
 } cl_segment;
 
-/* What one side of a TCP conversation sent, and what the capture saw of it. */
+/* A side's segments in flight, in sequence order: a ring of `cap` (a power of two) slots (pmtu.c). */
 typedef struct {
-    cl_addr addr;
-    uint16_t port;
-    bool seen;
-    uint16_t mss;    /* MSS this side advertised (limits the other side), 0 if unknown */
-    uint32_t window; /* latest receive window it advertised, scaled */
-    int8_t wscale;   /* its window scale option, -1 if none seen */
-    uint8_t ttl;     /* TTL / hop limit of its latest non-RST packet at the capture point */
-    uint32_t ttl_frame;
-    bool timestamps;
+    cl_segment *buf;
+    uint32_t head, count, cap;
+} cl_segments;
 
-    bool has_next;
-    uint32_t next_seq; /* end of the highest data seen from this side */
-    bool has_acked;
-    uint32_t acked; /* highest ACK the other side sent for it */
-
-    GQueue segments;        /* cl_segment* (linked through seg->link), in sequence order */
-    GHashTable *seg_by_seq; /* seq -> cl_segment* */
-
-    uint32_t max_ip_sent, max_ip_sent_frame;
-    uint32_t largest_acked, largest_acked_frame;
+/* A side's packet sizes sent again and again without an acknowledgement, and the ICMP PTBs about its
+ * packets: allocated for the few sides that have them. */
+typedef struct {
     uint32_t smallest_lost; /* smallest size sent repeatedly, never acked */
     uint32_t lost_seq;      /* the segment that showed it */
     GArray *lost_frames;    /* its transmissions (bounded) */
     double first_lost_time;
-    bool peer_alive_after_loss; /* the other side sent something after it */
-    uint32_t recovered_frame;   /* a smaller size got through after the loss */
+    bool peer_alive_after_loss;    /* the other side sent something after it */
+    uint32_t recovered_frame;      /* a smaller size got through after the loss */
+    uint32_t icmp_mtu, icmp_frame; /* the latest "fragmentation needed"/"packet too big" */
+    bool pmtud_working_noted;
+} cl_side_pmtu;
+
+/* What one side of a TCP conversation sent, and what the capture saw of it. Wider fields first within
+ * each group, so that little is lost to padding. */
+typedef struct {
+    cl_segments segs;   /* its data in flight (pmtu.c) */
+    cl_side_pmtu *pmtu; /* NULL until a size is lost or an ICMP PTB comes */
+
+    uint32_t window; /* latest receive window it advertised, scaled */
+    uint32_t ttl_frame;
+    uint32_t next_seq; /* end of the highest data seen from this side */
+    uint32_t acked;    /* highest ACK the other side sent for it */
+    uint32_t max_ip_sent, max_ip_sent_frame;
+    uint32_t largest_acked, largest_acked_frame;
+    uint16_t port;
+    uint16_t mss; /* MSS this side advertised (limits the other side), 0 if unknown */
+    cl_addr addr;
+    bool seen;
+    int8_t wscale; /* its window scale option, -1 if none seen */
+    uint8_t ttl;   /* TTL / hop limit of its latest non-RST packet at the capture point */
+    bool timestamps;
+    bool has_next;
+    bool has_acked;
 
     /* the capture's own view: a gap in what reached the capture point */
-    bool has_contiguous;
-    uint32_t contiguous;  /* every byte below was seen or acked */
-    bool gap_open;        /* data was seen above `contiguous` */
     double progress_time; /* when `contiguous` last moved */
     uint32_t progress_frame;
+    uint32_t contiguous; /* every byte below was seen or acked */
+    bool has_contiguous;
+    bool gap_open; /* data was seen above `contiguous` */
 
     /* this side's ACKs: duplicate ACK chain */
     bool has_last_ack;
     uint32_t last_ack;
     uint32_t dup_count, dup_first;
 
-    /* ICMP "fragmentation needed"/"packet too big" about this side's packets */
-    uint32_t icmp_mtu, icmp_frame;
-    bool pmtud_working_noted;
-
     /* liveness (idle.c): what this side sent and whether anyone answered */
-    bool has_snd_next;
-    uint32_t snd_next; /* end of everything it sent, SYN and FIN included */
-    bool fin_sent;
-    bool has_ack_seen;
-    uint32_t ack_seen;    /* highest ACK the other side sent for it, before the current packet */
-    bool new_data_open;   /* new_data_end not acknowledged yet: its answer time is still to be measured */
-    double new_data_time; /* when the data (or SYN) ending at new_data_end first left */
+    double new_data_time;    /* when the data (or SYN) ending at new_data_end first left */
+    double min_answer;       /* fastest this side acknowledged the other's new data, < 0 unknown */
+    double unanswered_since; /* time of the first of `unanswered` */
+    double last_time;        /* its latest packet */
+    uint32_t snd_next;       /* end of everything it sent, SYN and FIN included */
+    uint32_t ack_seen;       /* highest ACK the other side sent for it, before the current packet */
     uint32_t new_data_end;
-    double min_answer;                          /* fastest this side acknowledged the other's new data, < 0 unknown */
     uint32_t unanswered;                        /* its retransmissions since the other side was last heard */
     uint32_t unanswered_first, unanswered_last; /* their frames */
-    double unanswered_since;                    /* time of the first */
-    bool keepalive_pending;                     /* a keep-alive probe not yet answered */
-    double last_time;                           /* its latest packet */
     uint32_t last_frame;
-    bool latest_had_ack;
     uint32_t latest_ack; /* the ACK number of that packet */
+    uint32_t rst_frame;  /* latest RST in its name judged its own, 0 if none */
     uint16_t last_ip_id; /* IPv4 ID of its latest non-RST packet */
     uint8_t ip_id_run;   /* consecutive small ID increments: a per-connection counter */
-    uint32_t rst_frame;  /* latest RST in its name judged its own, 0 if none */
+    bool has_snd_next;
+    bool fin_sent;
+    bool has_ack_seen;
+    bool new_data_open;     /* new_data_end not acknowledged yet: its answer time is still to be measured */
+    bool keepalive_pending; /* a keep-alive probe not yet answered */
+    bool latest_had_ack;
 } cl_side;
 
 /* What one analysis found: offered to the conversation's verdict. */
@@ -114,53 +121,61 @@ typedef enum { CL_RST_UNKNOWN, CL_RST_GENUINE, CL_RST_FORGED } cl_rst_origin_t;
 
 typedef struct cl_rpc_conv cl_rpc_conv;
 
-typedef struct cl_conv cl_conv;
-struct cl_conv {
-    uint32_t id;
-    cl_tuple tuple;
-    bool handshake_seen; /* side[0] sent the SYN */
-    cl_side side[2];     /* [0] client (SYN sender, else first sender), [1] server */
+/* A conversation's datagrams declared lost. */
+typedef struct {
+    uint32_t incomplete;
+    uint32_t icmp_frame; /* latest ICMP reassembly timeout about them */
+    GString *ids;        /* their IP IDs, for the summary */
+    GArray *frames;      /* their first fragments */
+} cl_conv_frag;
 
-    /* fragments */
-    uint32_t frag_incomplete;
-    GString *frag_ids;        /* datagrams declared lost, for the summary */
-    uint32_t frag_icmp_frame; /* latest ICMP reassembly timeout about them */
-    GArray *frag_frames;      /* their first fragments */
-
-    /* idle gaps and keep-alives (idle.c) */
-    double prev_time; /* the conversation's previous TCP packet, either direction */
-    uint32_t prev_frame;
-    bool idle_open;   /* a packet came after an idle gap and its fate is not known yet */
-    int8_t idle_from; /* the side that sent it */
-    double idle_gap;
-    double idle_time;  /* when that packet came */
-    uint32_t idle_end; /* the sequence number that acknowledges it */
-    uint32_t idle_frame, idle_start_frame;
-    bool idle_was_keepalive;
-    bool keepalive_seen;
-    double keepalive_widest;
-    bool disconnect_counted;
-    bool rst_seen;
-
-    /* verdict so far */
+/* A conversation's verdict so far. */
+typedef struct {
     const char *cause;
     uint8_t confidence;
     char *summary;
     GArray *evidence;
     cl_numbers numbers; /* the verdict's numbers */
-    uint32_t verdict_experts;
-    GList *lru_link;   /* in eng->conv_order */
-    GList *reset_link; /* in eng->conv_reset once a RST ended it */
-    double reset_time;
+    uint32_t experts;
+} cl_conv_verdict;
 
+typedef struct cl_conv cl_conv;
+struct cl_conv {
+    cl_side side[2]; /* [0] client (SYN sender, else first sender), [1] server */
+    cl_tuple tuple;
+    uint32_t id;
     uint32_t first_frame;
     double first_time;
-    cl_diagnosis *diag; /* its entry in eng->diagnoses once it has a verdict */
-    bool may_fragment;  /* it sent fragments or packets without DF: remembered a while after it is forgotten */
-
-    cl_rpc_conv *rpc;   /* DCE/RPC state, once its bytes look like DCE/RPC (rpc.c) */
+    bool handshake_seen; /* side[0] sent the SYN */
+    bool may_fragment;   /* it sent fragments or packets without DF: remembered a while after it is forgotten */
+    bool rst_seen;
     uint8_t rpc_probes; /* payload segments looked at for a DCE/RPC header so far */
+
+    /* idle gaps and keep-alives (idle.c) */
+    double prev_time; /* the conversation's previous TCP packet, either direction */
+    double idle_gap;
+    double idle_time; /* when the packet after an idle gap came */
+    double keepalive_widest;
+    uint32_t prev_frame;
+    uint32_t idle_end; /* the sequence number that acknowledges it */
+    uint32_t idle_frame, idle_start_frame;
+    bool idle_open;   /* a packet came after an idle gap and its fate is not known yet */
+    int8_t idle_from; /* the side that sent it */
+    bool idle_was_keepalive;
+    bool keepalive_seen;
+    bool disconnect_counted;
+
+    double reset_time;
+    GList *lru_link;          /* in eng->conv_order */
+    GList *reset_link;        /* in eng->conv_reset once a RST ended it */
+    cl_conv_verdict *verdict; /* NULL until a finding is taken (verdict.c) */
+    cl_diagnosis *diag;       /* its entry in eng->diagnoses once it has a verdict */
+    cl_conv_frag *frag;       /* NULL until one of its datagrams is declared lost (frag.c) */
+    cl_rpc_conv *rpc;         /* DCE/RPC state, once its bytes look like DCE/RPC (rpc.c) */
 };
+
+/* The conversation's cause so far, NULL if none. */
+static inline const char *cl_conv_cause(const cl_conv *conv) { return conv->verdict ? conv->verdict->cause : NULL; }
 
 /* A TCP conversation forgotten a moment ago: late evidence about it (fragments declared lost, ICMP
  * reassembly timeouts) keeps its identity. */
@@ -321,9 +336,9 @@ struct cl_engine {
     cl_config cfg;
     uint32_t next_conv_id;
     GHashTable *conv_by_tuple; /* cl_tuple* -> cl_conv* (latest for that tuple) */
+    cl_conv *last_tcp;         /* the previous TCP packet's conversation */
     GQueue conv_order;         /* cl_conv*, oldest first, for eviction */
     GQueue conv_reset;         /* cl_conv* ended by a RST, oldest first: forgotten after the linger time */
-    GQueue segment_pool;       /* cl_segment* (through seg->link) to recycle (pmtu.c) */
     GHashTable *datagrams;     /* datagram key -> cl_datagram* */
     GQueue frag_order;         /* cl_datagram* still awaited, oldest first */
     GQueue frag_declared;      /* cl_datagram* declared lost, kept a while for late ICMPs */
@@ -375,9 +390,8 @@ uint32_t cl_ip_header_len(uint8_t family);
 
 /* pmtu.c: segment sizes, acknowledgements, duplicate ACKs, ICMP PTB */
 void cl_side_init(cl_side *s);
-void cl_side_clear(cl_engine *eng, cl_side *s);
-void cl_side_compact(cl_engine *eng, cl_side *s); /* frees the segment tables, which only a live connection needs */
-void cl_segment_pool_free(cl_engine *eng);
+void cl_side_clear(cl_side *s);
+void cl_side_compact(cl_side *s); /* frees the segments in flight, which only a live connection needs */
 void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt, cl_result **res);
 void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);

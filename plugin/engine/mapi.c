@@ -401,12 +401,12 @@ void cl_mapi_conv_end(cl_engine *eng, cl_conv *conv, int from, bool forged, cons
         cl_result_note(r, g_strdup_printf("the connection ended without EcDoDisconnect: %u MAPI session(s) of %s "
                                           "(opened in frame %s) stay on the server until it sees the connection close",
                                           n, u->name, frames->str));
-        if (conv->cause) { /* one story per conversation: the verdict says what the loss cost */
+        if (conv->verdict) { /* one story per conversation: the verdict says what the loss cost */
             char *both = g_strdup_printf("%s. It left %u MAPI session(s) of %s (logon in frame %s) on the server, "
                                          "which counts them against the user's limit of %u",
-                                         conv->summary, n, u->name, frames->str, eng->cfg.mapi_limit);
-            g_free(conv->summary);
-            conv->summary = both;
+                                         conv->verdict->summary, n, u->name, frames->str, eng->cfg.mapi_limit);
+            g_free(conv->verdict->summary);
+            conv->verdict->summary = both;
         }
     }
     g_string_free(frames, TRUE);

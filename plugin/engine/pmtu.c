@@ -8,58 +8,89 @@
 #include <string.h>
 
 #define MAX_LOST_FRAMES 16
-#define SEGMENT_POOL_MAX 65536 /* recycled segments kept: 3 MB at most */
+#define RING_FIRST_CAP 4 /* request/response traffic rarely has more in flight */
+#define RING_KEEP_CAP 64 /* an emptied ring bigger than this is freed: bulk transfers come and go */
 
-/* Segments come from a pool of recycled ones: a data frame costs no allocation once the pool holds as
- * many as are in flight at a time. */
-static cl_segment *segment_new(cl_engine *eng)
+static const cl_side_pmtu no_losses; /* what a side without losses or ICMP PTBs reads */
+
+static const cl_side_pmtu *pm(const cl_side *s) { return s->pmtu ? s->pmtu : &no_losses; }
+
+static cl_side_pmtu *pm_make(cl_side *s)
 {
-    GList *link = g_queue_pop_head_link(&eng->segment_pool);
-    return link ? link->data : g_new(cl_segment, 1);
+    if (!s->pmtu)
+        s->pmtu = g_new0(cl_side_pmtu, 1);
+    return s->pmtu;
 }
 
-static void segment_free(cl_engine *eng, cl_segment *seg)
+/* Unacknowledged segments live in a ring (capacity a power of two) in sequence order: pushed at the
+ * tail as new data leaves, popped at the head as it is acknowledged, found by binary search when sent
+ * again. No allocation per segment, no hash table per connection. */
+static cl_segment *seg_at(const cl_segments *q, uint32_t i) { return &q->buf[(q->head + i) & (q->cap - 1)]; }
+
+static cl_segment *seg_push(cl_segments *q)
 {
+    if (q->count == q->cap) {
+        uint32_t cap = q->cap ? q->cap * 2 : RING_FIRST_CAP;
+        cl_segment *buf = g_new(cl_segment, cap);
+        for (uint32_t i = 0; i < q->count; i++)
+            buf[i] = *seg_at(q, i);
+        g_free(q->buf);
+        q->buf = buf, q->head = 0, q->cap = cap;
+    }
+    return seg_at(q, q->count++);
+}
+
+static void seg_pop(cl_segments *q)
+{
+    cl_segment *seg = seg_at(q, 0);
     if (seg->frames)
         g_array_free(seg->frames, TRUE);
-    if (eng->segment_pool.length >= SEGMENT_POOL_MAX) {
-        g_free(seg);
-        return;
+    q->head = (q->head + 1) & (q->cap - 1);
+    if (--q->count == 0 && q->cap > RING_KEEP_CAP) {
+        g_free(q->buf);
+        *q = (cl_segments){0};
     }
-    seg->link = (GList){.data = seg};
-    g_queue_push_head_link(&eng->segment_pool, &seg->link);
 }
 
-void cl_segment_pool_free(cl_engine *eng)
+/* Sequence numbers rise from the head: compare their distances from it. */
+static cl_segment *seg_find(const cl_segments *q, uint32_t seq)
 {
-    GList *link;
-    while ((link = g_queue_pop_head_link(&eng->segment_pool)))
-        g_free(link->data);
+    if (!q->count)
+        return NULL;
+    uint32_t base = seg_at(q, 0)->seq, want = seq - base, lo = 0, hi = q->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (seg_at(q, mid)->seq - base < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < q->count && seg_at(q, lo)->seq == seq ? seg_at(q, lo) : NULL;
 }
 
 void cl_side_init(cl_side *s)
 {
     memset(s, 0, sizeof(*s));
-    g_queue_init(&s->segments);
     s->min_answer = -1;
     s->wscale = -1;
 }
 
-void cl_side_compact(cl_engine *eng, cl_side *s)
+void cl_side_compact(cl_side *s)
 {
-    GList *link;
-    while ((link = g_queue_pop_head_link(&s->segments)))
-        segment_free(eng, link->data);
-    if (s->seg_by_seq)
-        g_hash_table_destroy(s->seg_by_seq);
-    s->seg_by_seq = NULL;
+    while (s->segs.count)
+        seg_pop(&s->segs);
+    g_free(s->segs.buf);
+    s->segs = (cl_segments){0};
 }
 
-void cl_side_clear(cl_engine *eng, cl_side *s)
+void cl_side_clear(cl_side *s)
 {
-    cl_side_compact(eng, s);
-    if (s->lost_frames)
-        g_array_free(s->lost_frames, TRUE);
+    cl_side_compact(s);
+    if (s->pmtu) {
+        if (s->pmtu->lost_frames)
+            g_array_free(s->pmtu->lost_frames, TRUE);
+        g_free(s->pmtu);
+    }
     memset(s, 0, sizeof(*s));
 }
 
@@ -109,8 +140,8 @@ static void remedy(GString *str, const cl_side *s, uint32_t pmtu)
  * bracket (1492 behind PPPoE), for IPv6 its 1280-byte minimum, which always works. */
 static uint32_t estimate(const cl_side *s, uint32_t largest, uint32_t smallest_lost)
 {
-    if (s->icmp_mtu && s->icmp_mtu < smallest_lost)
-        return s->icmp_mtu;
+    if (pm(s)->icmp_mtu && pm(s)->icmp_mtu < smallest_lost)
+        return pm(s)->icmp_mtu;
     if (s->addr.family == 6)
         return largest > 1280 ? largest : 1280;
     return cl_pmtu_plateau(largest, smallest_lost);
@@ -129,11 +160,11 @@ static void offer_blackhole(cl_engine *eng, cl_conv *conv, const cl_side *s, cl_
         .num =
             {
                 .has = CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (largest ? CL_HAS_LARGEST_ACKED : 0) |
-                       (s->icmp_frame ? CL_HAS_ICMP_FRAME : 0),
+                       (pm(s)->icmp_frame ? CL_HAS_ICMP_FRAME : 0),
                 .pmtu = pmtu,
                 .largest_acked = largest,
                 .smallest_lost = smallest_lost,
-                .icmp_frame = s->icmp_frame,
+                .icmp_frame = pm(s)->icmp_frame,
             },
         .experts = CL_EXP_PMTUD_BLACKHOLE,
     };
@@ -144,54 +175,54 @@ static void offer_blackhole(cl_engine *eng, cl_conv *conv, const cl_side *s, cl_
 static void sender_side_verdict(cl_engine *eng, cl_conv *conv, int sender, cl_result **res)
 {
     cl_side *s = &conv->side[sender];
-    if (!s->smallest_lost)
+    if (!pm(s)->smallest_lost)
         return;
     char who[80];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
-    uint32_t pmtu = estimate(s, s->largest_acked, s->smallest_lost);
+    uint32_t pmtu = estimate(s, s->largest_acked, pm(s)->smallest_lost);
 
     uint8_t confidence = 50;
     if (s->largest_acked)
         confidence += 20; /* smaller data got through, not just the handshake */
-    if (s->peer_alive_after_loss)
+    if (pm(s)->peer_alive_after_loss)
         confidence += 15; /* the path was up while the big ones vanished */
-    if (s->recovered_frame)
+    if (pm(s)->recovered_frame)
         confidence += 10;
 
     GString *sum = g_string_new("Path-MTU black hole: ");
-    g_string_append_printf(sum, "%u-byte packets%s from %s were sent %u times (frames ", s->smallest_lost,
-                           s->addr.family == 4 ? " with DF set" : "", who, s->lost_frames->len);
-    append_frames(sum, s->lost_frames);
+    g_string_append_printf(sum, "%u-byte packets%s from %s were sent %u times (frames ", pm(s)->smallest_lost,
+                           s->addr.family == 4 ? " with DF set" : "", who, pm(s)->lost_frames->len);
+    append_frames(sum, pm(s)->lost_frames);
     g_string_append(sum, ") and never acknowledged");
     if (s->largest_acked)
         g_string_append_printf(sum, ", while %u-byte packets got through (frame %u)", s->largest_acked,
                                s->largest_acked_frame);
     else
         g_string_append(sum, "; only the handshake got through, so this is a suspicion");
-    if (s->icmp_frame && s->icmp_mtu < s->smallest_lost)
+    if (pm(s)->icmp_frame && pm(s)->icmp_mtu < pm(s)->smallest_lost)
         g_string_append_printf(sum, "; a %s (frame %u, MTU %u) reached the capture but the sender kept the size",
-                               ptb_name(s), s->icmp_frame, s->icmp_mtu);
+                               ptb_name(s), pm(s)->icmp_frame, pm(s)->icmp_mtu);
     else
         g_string_append_printf(sum, " and no %s arrived", ptb_name(s));
-    if (s->recovered_frame)
+    if (pm(s)->recovered_frame)
         g_string_append_printf(sum, "; the sender then fell back to %u-byte packets, which got through (frame %u)",
-                               s->largest_acked, s->recovered_frame);
-    if (s->icmp_frame && s->icmp_mtu == pmtu)
+                               s->largest_acked, pm(s)->recovered_frame);
+    if (pm(s)->icmp_frame && pm(s)->icmp_mtu == pmtu)
         g_string_append_printf(sum, "; the path MTU is %u", pmtu);
     else
         g_string_append_printf(sum, "; the path MTU lies between %u and %u bytes (estimate %u)",
-                               s->largest_acked ? s->largest_acked : 1, s->smallest_lost - 1, pmtu);
+                               s->largest_acked ? s->largest_acked : 1, pm(s)->smallest_lost - 1, pmtu);
     remedy(sum, s, pmtu);
     g_string_append_c(sum, '.');
 
     GArray *ev = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    g_array_append_vals(ev, s->lost_frames->data, s->lost_frames->len);
+    g_array_append_vals(ev, pm(s)->lost_frames->data, pm(s)->lost_frames->len);
     if (s->largest_acked_frame)
         g_array_append_val(ev, s->largest_acked_frame);
-    if (s->icmp_frame)
-        g_array_append_val(ev, s->icmp_frame);
+    if (pm(s)->icmp_frame)
+        g_array_append_val(ev, pm(s)->icmp_frame);
     offer_blackhole(eng, conv, s, res, sum, (uint32_t *)(void *)ev->data, ev->len, confidence, pmtu, s->largest_acked,
-                    s->smallest_lost);
+                    pm(s)->smallest_lost);
     g_array_free(ev, TRUE);
 }
 
@@ -201,7 +232,7 @@ static void receiver_side_verdict(cl_engine *eng, cl_conv *conv, int sender, uin
                                   cl_result **res)
 {
     cl_side *s = &conv->side[sender], *rcv = &conv->side[!sender];
-    if (!s->has_contiguous || !SEQ_GT(known_end, s->contiguous) || s->smallest_lost)
+    if (!s->has_contiguous || !SEQ_GT(known_end, s->contiguous) || pm(s)->smallest_lost)
         return;
     /* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it). */
     uint32_t mss = rcv->mss;
@@ -267,24 +298,24 @@ static void segment_acked(cl_side *s, const cl_segment *seg, uint32_t frame, uin
     if (seg->ip_len > s->largest_acked && seg->ip_len <= max_ip) {
         s->largest_acked = seg->ip_len;
         s->largest_acked_frame = seg->first_frame;
-        if (s->smallest_lost && seg->ip_len < s->smallest_lost && !s->recovered_frame)
-            s->recovered_frame = frame;
+        if (pm(s)->smallest_lost && seg->ip_len < pm(s)->smallest_lost && !pm(s)->recovered_frame)
+            s->pmtu->recovered_frame = frame;
     }
 }
 
-static void ack_advance(cl_engine *eng, const cl_conv *conv, cl_side *s, uint32_t ack, const cl_packet *pkt)
+static void ack_advance(const cl_conv *conv, cl_side *s, uint32_t ack, const cl_packet *pkt)
 {
     uint32_t max_ip = wire_max(conv, s);
     if (s->has_acked && !SEQ_GT(ack, s->acked))
         return;
     s->has_acked = true;
     s->acked = ack;
-    cl_segment *seg;
-    while ((seg = g_queue_peek_head(&s->segments)) && SEQ_LEQ(seg->seq + seg->len, ack)) {
-        g_queue_pop_head_link(&s->segments);
-        g_hash_table_remove(s->seg_by_seq, GUINT_TO_POINTER(seg->seq));
+    while (s->segs.count) {
+        const cl_segment *seg = seg_at(&s->segs, 0);
+        if (!SEQ_LEQ(seg->seq + seg->len, ack))
+            break;
         segment_acked(s, seg, pkt->frame, max_ip);
-        segment_free(eng, seg);
+        seg_pop(&s->segs);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous)) {
         s->contiguous = ack;
@@ -319,18 +350,19 @@ static void note_retransmission(cl_engine *eng, cl_conv *conv, int from, cl_segm
     if (seg->sends < eng->cfg.pmtud_min_sends || can_fragment || seg->ip_len <= s->largest_acked ||
         seg->ip_len <= mtu_floor(s) || seg->ip_len > wire_max(conv, s))
         return;
-    if (s->smallest_lost && seg->ip_len > s->smallest_lost)
+    if (pm(s)->smallest_lost && seg->ip_len > pm(s)->smallest_lost)
         return; /* a smaller size already shows the limit */
-    if (s->smallest_lost == seg->ip_len && s->lost_seq != seg->seq)
+    if (pm(s)->smallest_lost == seg->ip_len && pm(s)->lost_seq != seg->seq)
         return; /* keep telling the story of the first segment of that size */
-    s->smallest_lost = seg->ip_len;
-    s->lost_seq = seg->seq;
-    if (!s->lost_frames)
-        s->lost_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    g_array_set_size(s->lost_frames, 0);
-    g_array_append_vals(s->lost_frames, seg->frames->data, seg->frames->len);
-    if (!s->first_lost_time)
-        s->first_lost_time = pkt->time;
+    cl_side_pmtu *p = pm_make(s);
+    p->smallest_lost = seg->ip_len;
+    p->lost_seq = seg->seq;
+    if (!p->lost_frames)
+        p->lost_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_set_size(p->lost_frames, 0);
+    g_array_append_vals(p->lost_frames, seg->frames->data, seg->frames->len);
+    if (!p->first_lost_time)
+        p->first_lost_time = pkt->time;
     sender_side_verdict(eng, conv, from, res);
 }
 
@@ -361,22 +393,15 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
     }
 
     if (!s->has_next || !SEQ_LT(seq, s->next_seq)) {
-        if (!s->seg_by_seq)
-            s->seg_by_seq = g_hash_table_new(g_direct_hash, g_direct_equal);
-        if (s->segments.length < eng->cfg.max_segments) {
-            cl_segment *seg = segment_new(eng);
-            *seg = (cl_segment){.seq = seq,
-                                .len = pkt->tcp_len,
-                                .ip_len = ip_len,
-                                .sends = 1,
-                                .first_frame = pkt->frame,
-                                .df = pkt->ip.df};
-            seg->link = (GList){.data = seg};
-            g_queue_push_tail_link(&s->segments, &seg->link);
-            g_hash_table_replace(s->seg_by_seq, GUINT_TO_POINTER(seq), seg);
-        }
-    } else if (s->seg_by_seq) {
-        cl_segment *seg = g_hash_table_lookup(s->seg_by_seq, GUINT_TO_POINTER(seq));
+        if (s->segs.count < eng->cfg.max_segments)
+            *seg_push(&s->segs) = (cl_segment){.seq = seq,
+                                               .len = pkt->tcp_len,
+                                               .ip_len = ip_len,
+                                               .sends = 1,
+                                               .first_frame = pkt->frame,
+                                               .df = pkt->ip.df};
+    } else {
+        cl_segment *seg = seg_find(&s->segs, seq);
         if (seg)
             note_retransmission(eng, conv, from, seg, pkt, res);
     }
@@ -386,17 +411,17 @@ static void note_data(cl_engine *eng, cl_conv *conv, int from, const cl_packet *
     }
 
     /* PMTUD at work: after the ICMP the sender's segments fit the reported MTU. */
-    if (s->icmp_mtu && !s->pmtud_working_noted && pkt->frame > s->icmp_frame && ip_len <= s->icmp_mtu &&
-        ip_len + 64 > s->icmp_mtu) {
-        s->pmtud_working_noted = true;
+    if (pm(s)->icmp_mtu && !pm(s)->pmtud_working_noted && pkt->frame > pm(s)->icmp_frame && ip_len <= pm(s)->icmp_mtu &&
+        ip_len + 64 > pm(s)->icmp_mtu) {
+        s->pmtu->pmtud_working_noted = true;
         cl_result *r = cl_result_for(eng, res, conv);
         r->experts |= CL_EXP_PMTUD_WORKING;
         r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
-        r->num.pmtu = s->icmp_mtu;
-        r->num.icmp_frame = s->icmp_frame;
+        r->num.pmtu = pm(s)->icmp_mtu;
+        r->num.icmp_frame = pm(s)->icmp_frame;
         cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
                                           "sends %u-byte packets",
-                                          ptb_name(s), s->icmp_frame, s->icmp_mtu, ip_len));
+                                          ptb_name(s), pm(s)->icmp_frame, pm(s)->icmp_mtu, ip_len));
     }
 }
 
@@ -431,7 +456,7 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
         /* a new connection on the same stream (new ISN): start this side over */
         cl_addr addr = me->addr;
         uint16_t port = me->port;
-        cl_side_clear(eng, me);
+        cl_side_clear(me);
         cl_side_init(me);
         me->seen = true, me->addr = addr, me->port = port;
     }
@@ -452,10 +477,10 @@ void cl_pmtu_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, 
         me->progress_time = pkt->time;
         me->progress_frame = pkt->frame;
     }
-    if (peer->smallest_lost && pkt->time > peer->first_lost_time)
-        peer->peer_alive_after_loss = true;
+    if (pm(peer)->smallest_lost && pkt->time > pm(peer)->first_lost_time)
+        peer->pmtu->peer_alive_after_loss = true;
     if (pkt->tcp_flags & CL_TCP_ACK) {
-        ack_advance(eng, conv, peer, pkt->ack, pkt);
+        ack_advance(conv, peer, pkt->ack, pkt);
         note_pure_ack(eng, conv, from, pkt, res);
     }
     if (pkt->tcp_len > 0 && !(pkt->tcp_flags & CL_TCP_SYN))
@@ -470,7 +495,7 @@ void cl_pmtu_at_end(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pk
     if (me->has_next && SEQ_GT(me->next_seq, known_end))
         known_end = me->next_seq;
     for (int side = 0; side < 2; side++) {
-        if (conv->side[side].smallest_lost)
+        if (pm(&conv->side[side])->smallest_lost)
             sender_side_verdict(eng, conv, side, res); /* with what happened since */
         else
             receiver_side_verdict(eng, conv, side, side == from ? known_end : conv->side[side].next_seq, pkt, res);
@@ -484,9 +509,10 @@ void cl_pmtu_icmp(cl_engine *eng, cl_conv *conv, int about, const cl_packet *pkt
     uint32_t least = s->addr.family == 6 ? 1280 : 68;
     if (mtu < least) /* missing (pre-RFC 1191 router) or impossible: take the plateau below the quoted size */
         mtu = s->addr.family == 6 ? 1280 : cl_pmtu_plateau(68, pkt->inner.total_len);
-    s->icmp_mtu = mtu;
-    s->icmp_frame = pkt->frame;
-    s->pmtud_working_noted = false;
+    cl_side_pmtu *p = pm_make(s);
+    p->icmp_mtu = mtu;
+    p->icmp_frame = pkt->frame;
+    p->pmtud_working_noted = false;
 
     char who[80], from[64];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));

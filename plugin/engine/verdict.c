@@ -26,20 +26,20 @@ static gint frame_cmp(gconstpointer a, gconstpointer b)
 }
 
 /* Evidence in frame order, each frame once. */
-static void set_evidence(cl_conv *conv, const cl_finding *f)
+static void set_evidence(cl_conv_verdict *v, const cl_finding *f)
 {
-    if (!conv->evidence)
-        conv->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    g_array_set_size(conv->evidence, 0);
-    g_array_append_vals(conv->evidence, f->evidence, f->n_evidence);
-    g_array_sort(conv->evidence, frame_cmp);
+    if (!v->evidence)
+        v->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_set_size(v->evidence, 0);
+    g_array_append_vals(v->evidence, f->evidence, f->n_evidence);
+    g_array_sort(v->evidence, frame_cmp);
     unsigned kept = 0;
-    for (unsigned i = 0; i < conv->evidence->len; i++) {
-        uint32_t frame = g_array_index(conv->evidence, uint32_t, i);
-        if (frame && (!kept || g_array_index(conv->evidence, uint32_t, kept - 1) != frame))
-            g_array_index(conv->evidence, uint32_t, kept++) = frame;
+    for (unsigned i = 0; i < v->evidence->len; i++) {
+        uint32_t frame = g_array_index(v->evidence, uint32_t, i);
+        if (frame && (!kept || g_array_index(v->evidence, uint32_t, kept - 1) != frame))
+            g_array_index(v->evidence, uint32_t, kept++) = frame;
     }
-    g_array_set_size(conv->evidence, kept);
+    g_array_set_size(v->evidence, kept);
 }
 
 void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src)
@@ -88,25 +88,27 @@ static bool numbers_equal(const cl_numbers *a, const cl_numbers *b)
  * sure; says whether it is worth showing again on this frame (anything but a rewording). */
 static bool verdict_offer(cl_conv *conv, cl_finding *f)
 {
-    bool same = conv->cause && strcmp(f->cause, conv->cause) == 0;
-    bool better =
-        !conv->cause || rank_of(f->cause) > rank_of(conv->cause) || (same && f->confidence >= conv->confidence);
+    cl_conv_verdict *v = conv->verdict;
+    bool same = v && strcmp(f->cause, v->cause) == 0;
+    bool better = !v || rank_of(f->cause) > rank_of(v->cause) || (same && f->confidence >= v->confidence);
     if (!better) {
         g_free(f->summary);
         return false;
     }
     /* a rewording only: the end of the conversation shows the latest one */
-    bool reworded = same && f->confidence == conv->confidence && numbers_equal(&f->num, &conv->numbers) &&
-                    f->experts == conv->verdict_experts;
-    conv->cause = f->cause;
-    conv->confidence = f->confidence;
-    g_free(conv->summary);
-    conv->summary = f->summary;
+    bool reworded =
+        same && f->confidence == v->confidence && numbers_equal(&f->num, &v->numbers) && f->experts == v->experts;
+    if (!v)
+        v = conv->verdict = g_new0(cl_conv_verdict, 1);
+    v->cause = f->cause;
+    v->confidence = f->confidence;
+    g_free(v->summary);
+    v->summary = f->summary;
     f->summary = NULL;
-    set_evidence(conv, f);
-    memset(&conv->numbers, 0, sizeof(conv->numbers));
-    cl_numbers_merge(&conv->numbers, &f->num);
-    conv->verdict_experts = f->experts;
+    set_evidence(v, f);
+    memset(&v->numbers, 0, sizeof(v->numbers));
+    cl_numbers_merge(&v->numbers, &f->num);
+    v->experts = f->experts;
     return !reworded;
 }
 
@@ -178,30 +180,31 @@ const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packe
 
 void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
 {
+    const cl_conv_verdict *v = conv->verdict;
     cl_diagnosis *d = diagnosis_of(eng, conv);
-    d->cause = conv->cause;
-    d->confidence = conv->confidence;
-    if (!d->summary || strcmp(d->summary, conv->summary) != 0) {
+    d->cause = v->cause;
+    d->confidence = v->confidence;
+    if (!d->summary || strcmp(d->summary, v->summary) != 0) {
         g_free(d->summary);
-        d->summary = g_strdup(conv->summary);
+        d->summary = g_strdup(v->summary);
     }
-    d->num = conv->numbers;
+    d->num = v->numbers;
     d->verdict_frame = eng->now_frame;
     cl_result *r = cl_result_for(eng, res, conv);
-    if (r->cause == conv->cause && r->summary && strcmp(r->summary, conv->summary) == 0)
+    if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
         return;
-    r->cause = conv->cause;
-    r->confidence = conv->confidence;
+    r->cause = v->cause;
+    r->confidence = v->confidence;
     g_free(r->summary);
-    r->summary = g_strdup(conv->summary);
+    r->summary = g_strdup(v->summary);
     if (!r->evidence)
         r->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g_array_set_size(r->evidence, 0);
-    g_array_append_vals(r->evidence, conv->evidence->data, conv->evidence->len);
+    g_array_append_vals(r->evidence, v->evidence->data, v->evidence->len);
     /* a deeper verdict found on the same frame replaces the first one whole */
-    r->verdict_experts = conv->verdict_experts | (conv->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
+    r->verdict_experts = v->experts | (v->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
     memset(&r->verdict_num, 0, sizeof(r->verdict_num));
-    cl_numbers_merge(&r->verdict_num, &conv->numbers);
+    cl_numbers_merge(&r->verdict_num, &v->numbers);
 }
 
 void cl_verdict_propose(cl_engine *eng, cl_conv *conv, cl_finding *f, cl_result **res)

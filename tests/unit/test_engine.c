@@ -928,6 +928,67 @@ static void test_helpers(void)
     CHECK(strcmp(buf, "10.91.1.2") == 0);
 }
 
+/* Segments in flight live in a ring that grows, wraps and is searched by sequence number: a black hole
+ * is still found in the middle of 40 segments in flight after 30 were acknowledged, and the search finds
+ * nothing for a sequence number inside a segment or near the 2^32 wrap. */
+static void test_segment_ring(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    uint32_t seq = 5121, big_seq = 0, big_frame = 0;
+    for (int i = 0; i < 30; i++, seq += 100)
+        tcp(&h, false, CL_TCP_ACK, seq, 201, 100, true, 0.001);
+    tcp(&h, true, CL_TCP_ACK, 201, seq, 0, true, 0.001); /* all 30 acknowledged: the ring's head moves on */
+    for (int i = 0; i < 40; i++) {
+        uint32_t len = i == 20 ? 1448 : 100;
+        if (i == 20)
+            big_seq = seq, big_frame = h.frame + 1;
+        tcp(&h, false, CL_TCP_ACK, seq, 201, len, true, 0.001);
+        seq += len;
+    }
+    const cl_result *r = tcp(&h, false, CL_TCP_ACK, big_seq + 50, 201, 100, true, 0.2); /* not a segment start */
+    CHECK(!(r && r->cause));
+    const cl_result *found = NULL;
+    for (int i = 0; i < 3 && !found; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, big_seq, 201, 1448, true, 0.2 * (1 << i));
+        if (r && r->cause)
+            found = r;
+    }
+    CHECK(found && strcmp(found->cause, "pmtud-blackhole") == 0 && NUM(found).smallest_lost == 1500);
+    bool names_first = false; /* the evidence names the first transmission, found in the ring */
+    for (unsigned i = 0; found && found->evidence && i < found->evidence->len; i++)
+        names_first |= g_array_index(found->evidence, uint32_t, i) == big_frame;
+    CHECK(names_first);
+    cl_engine_free(h.eng);
+
+    /* sequence numbers that wrap past 2^32 while in flight */
+    harness w;
+    memset(&w, 0, sizeof(w));
+    w.eng = cl_engine_new(&cfg);
+    w.client = v4(10, 0, 1, 2), w.server = v4(10, 0, 3, 2), w.cport = 40001, w.sport = 8080, w.time = 1000.0;
+    uint32_t isn = 0xfffff000u;
+    tcp(&w, true, CL_TCP_SYN, 100, 0, 0, true, 0);
+    tcp(&w, false, CL_TCP_SYN | CL_TCP_ACK, isn, 101, 0, true, 0.001);
+    tcp(&w, true, CL_TCP_ACK, 101, isn + 1, 0, true, 0.001);
+    tcp(&w, false, CL_TCP_ACK, isn + 1, 101, 100, true, 0.001);
+    tcp(&w, true, CL_TCP_ACK, 101, isn + 101, 0, true, 0.001); /* 100 bytes got through */
+    seq = isn + 101;
+    for (int i = 0; i < 10; i++, seq += 1448)
+        tcp(&w, false, CL_TCP_ACK, seq, 101, 1448, true, 0.001);
+    uint32_t wrapped = isn + 101 + 5 * 1448; /* past zero */
+    CHECK(wrapped < isn);
+    found = NULL;
+    for (int i = 0; i < 3 && !found; i++) {
+        r = tcp(&w, false, CL_TCP_ACK, wrapped, 101, 1448, true, 0.2 * (1 << i));
+        if (r && r->cause)
+            found = r;
+    }
+    CHECK(found && strcmp(found->cause, "pmtud-blackhole") == 0 && NUM(found).smallest_lost == 1500);
+    cl_engine_free(w.eng);
+}
+
 int main(void)
 {
     test_blackhole_sender_side();
@@ -951,6 +1012,7 @@ int main(void)
     test_idle_edge_cases();
     test_decode();
     test_memory_flat();
+    test_segment_ring();
     test_helpers();
     printf("engine unit checks: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
