@@ -543,6 +543,14 @@ static void register_prefs(void)
          &prefs_cfg.max_mapi_sessions},
         {"max_rpc_endpoints", "Most RPC endpoints learned",
          "Bound on the (address, port) endpoints learned from EPM answers and binds", &prefs_cfg.max_rpc_endpoints},
+        {"max_state_mb", "Memory cap of the analysis state (MiB)",
+         "Conversations (with their segments in flight and DCE/RPC buffers), incomplete datagrams and the other "
+         "tables together stay below this; beyond it the least recently active conversations are forgotten",
+         &prefs_cfg.max_state_mb},
+        {"max_results_mb", "Memory cap of the results (MiB)",
+         "Per-frame results, conversation verdicts for the report and their texts stay below this; beyond it later "
+         "frames get no connlost fields (the frame that reached it says so)",
+         &prefs_cfg.max_results_mb},
     };
     cl_config_defaults(&prefs_cfg);
     module_t *module = prefs_register_protocol(proto_connlost, NULL);

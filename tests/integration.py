@@ -25,7 +25,7 @@ FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "connl
           "connlost.mapi.leaked", "connlost.mapi.lower_bound", "connlost.rpc_bind_rejected",
           "connlost.mapi_session_leak", "connlost.mapi_sessions_near_limit", "connlost.mapi_reconnect_burst",
           "connlost.mapi_session_limit", "connlost.conv.cause", "connlost.conv.verdict"]
-TWO_PASS_ONLY = ("connlost.conv.cause", "connlost.conv.verdict")  # the conversation's final verdict on each frame
+TWO_PASS_ONLY = ("connlost.conv.cause", "connlost.conv.confidence", "connlost.conv.verdict")  # the final verdict on each frame
 REPORT_ROW = re.compile(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+\S+ -> \S+\s+(\S+)\s+(\d+)%\s+(\d+)\s")
 MAPI_EXPERTS = ("rpc_bind_rejected", "mapi_session_leak", "mapi_sessions_near_limit", "mapi_reconnect_burst",
                 "mapi_session_limit")
@@ -447,6 +447,12 @@ def main():
     directory = sys.argv[2]
     truths = sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".truth"))
     check("captures present", len(truths) > 0, directory)
+    # the single-pass / -2 comparison covers every field and expert the plugin registers, not only those above
+    listed = subprocess.run(tshark + ["-G", "fields"], capture_output=True, text=True, timeout=120).stdout
+    registered = [c[2] for c in (line.split("\t") for line in listed.splitlines()) if len(c) > 4 and c[4] == "connlost"]
+    FIELDS.extend(f for f in registered if f not in FIELDS)
+    check("every registered connlost field is compared between one pass and -2", len(registered) >= 60,
+          f"{len(registered)} fields")
     for path in truths:
         check_capture(tshark, path)
     print(f"integration: {passed} passed, {failed} failed")

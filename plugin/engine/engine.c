@@ -31,6 +31,8 @@ void cl_config_defaults(cl_config *cfg)
     cfg->mapi_burst_s = 60;
     cfg->max_mapi_sessions = 100000;
     cfg->max_rpc_endpoints = 10000;
+    cfg->max_state_mb = 512;
+    cfg->max_results_mb = 1024;
 }
 
 /* Keys are memset before they are filled, so hashing the bytes is safe. Eight bytes per step: this runs
@@ -123,7 +125,9 @@ void cl_pair_format(const cl_addr *client, const cl_addr *server, uint16_t serve
 
 cl_result *cl_result_for(cl_engine *eng, cl_result **res, const cl_conv *conv)
 {
-    if (!*res) {
+    if (!*res && eng->results_full_frame) {
+        *res = &eng->scratch; /* the analysis goes on, but the frame keeps nothing */
+    } else if (!*res) {
         *res = g_new0(cl_result, 1);
         g_ptr_array_add(eng->results, *res);
     }
@@ -155,17 +159,72 @@ void cl_note_table_full(cl_engine *eng, cl_result **res, const cl_conv *conv, bo
                                       what, pref, then));
 }
 
-static void result_free(gpointer p)
+static void result_clear(cl_result *r)
 {
-    cl_result *r = p;
     g_free(r->summary);
     g_free(r->note);
     g_free(r->frag_lost_ids);
     g_free(r->rpc);
     if (r->evidence)
         g_array_free(r->evidence, TRUE);
-    g_free(r);
+    memset(r, 0, sizeof(*r));
 }
+
+static void result_free(gpointer p)
+{
+    result_clear(p);
+    g_free(p);
+}
+
+static size_t result_bytes(const cl_result *r)
+{
+    return sizeof(*r) + CL_ENTRY_BYTES + (r->summary ? strlen(r->summary) + 1 : 0) +
+           (r->note ? strlen(r->note) + 1 : 0) + (r->frag_lost_ids ? strlen(r->frag_lost_ids) + 1 : 0) +
+           (r->evidence ? r->evidence->len * sizeof(uint32_t) + CL_ENTRY_BYTES : 0) +
+           (r->rpc ? sizeof(*r->rpc) + CL_ENTRY_BYTES : 0);
+}
+
+/* What a conversation holds: itself, its table entries, its segments in flight and what was allocated
+ * for the few that have losses, lost fragments, a verdict or DCE/RPC. */
+static size_t conv_bytes(const cl_conv *conv)
+{
+    size_t n = sizeof(*conv) + 2 * CL_ENTRY_BYTES;
+    for (int i = 0; i < 2; i++) {
+        const cl_side *s = &conv->side[i];
+        n += s->segs.cap * sizeof(cl_segment);
+        if (s->pmtu)
+            n += sizeof(*s->pmtu) + (s->pmtu->lost_frames ? s->pmtu->lost_frames->len * sizeof(uint32_t) : 0);
+    }
+    if (conv->frag)
+        n += sizeof(*conv->frag) + conv->frag->ids->allocated_len + conv->frag->frames->len * sizeof(uint32_t);
+    if (conv->verdict)
+        n += sizeof(*conv->verdict) + strlen(conv->verdict->summary) + 1 +
+             conv->verdict->evidence->len * sizeof(uint32_t);
+    if (conv->rpc)
+        n += cl_rpc_conv_bytes(conv->rpc);
+    return n;
+}
+
+void cl_conv_charge(cl_engine *eng, cl_conv *conv)
+{
+    size_t n = conv_bytes(conv);
+    eng->conv_bytes = eng->conv_bytes - conv->charged + n;
+    conv->charged = (uint32_t)MIN(n, UINT32_MAX);
+}
+
+size_t cl_engine_state_bytes(const cl_engine *eng)
+{
+    return eng->conv_bytes + g_hash_table_size(eng->datagrams) * CL_DATAGRAM_BYTES +
+           eng->closed_order.length * (sizeof(cl_closed) + CL_ENTRY_BYTES) +
+           eng->pair_order.length * (sizeof(cl_pair) + CL_DISCONNECTS_KEPT * sizeof(double) + 2 * CL_ENTRY_BYTES) +
+           eng->rpc_endpoint_order.length * (sizeof(cl_rpc_endpoint) + CL_ENTRY_BYTES) +
+           g_hash_table_size(eng->mapi_sessions) * (sizeof(cl_mapi_session) + CL_ENTRY_BYTES) +
+           g_hash_table_size(eng->mapi_users) * (sizeof(cl_mapi_user) + 2 * CL_ENTRY_BYTES) +
+           g_hash_table_size(eng->mapi_clients) *
+               (sizeof(cl_mapi_client) + eng->cfg.mapi_burst_count * (sizeof(double) + CL_ENTRY_BYTES));
+}
+
+size_t cl_engine_result_bytes(const cl_engine *eng) { return eng->result_bytes; }
 
 static void closed_drop(cl_engine *eng, cl_closed *c)
 {
@@ -205,6 +264,7 @@ static void closed_expire(cl_engine *eng, double now)
 static void conv_free(cl_engine *eng, cl_conv *conv)
 {
     cl_rpc_conv_free(eng, conv);
+    eng->conv_bytes -= conv->charged;
     cl_side_clear(&conv->side[0]);
     cl_side_clear(&conv->side[1]);
     if (conv->frag) {
@@ -244,6 +304,8 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     eng->cfg.mapi_burst_count = MAX(eng->cfg.mapi_burst_count, 2);
     eng->cfg.max_mapi_sessions = MAX(eng->cfg.max_mapi_sessions, 1);
     eng->cfg.max_rpc_endpoints = MAX(eng->cfg.max_rpc_endpoints, 1);
+    eng->cfg.max_state_mb = MAX(eng->cfg.max_state_mb, 1);
+    eng->cfg.max_results_mb = MAX(eng->cfg.max_results_mb, 1);
     eng->conv_by_tuple = g_hash_table_new(cl_tuple_hash, cl_tuple_equal);
     g_queue_init(&eng->conv_order);
     g_queue_init(&eng->conv_reset);
@@ -275,6 +337,7 @@ void cl_engine_free(cl_engine *eng)
     cl_mapi_free(eng);
     cl_verdict_free(eng);
     g_ptr_array_free(eng->results, TRUE);
+    result_clear(&eng->scratch);
     cl_rpc_free(eng); /* results point to its strings */
     g_free(eng);
 }
@@ -447,6 +510,7 @@ static void feed_icmp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
         return;
     conv_touch(eng, conv);
     cl_pmtu_icmp(eng, conv, about, pkt, res);
+    cl_conv_charge(eng, conv);
 }
 
 /* Memory stays flat over many short connections: a connection closed by both FINs and fully acknowledged
@@ -475,15 +539,8 @@ static void conv_expire(cl_engine *eng, double now)
         conv_forget(eng, head);
 }
 
-const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
+static void feed(cl_engine *eng, const cl_packet *pkt, cl_result **res)
 {
-    cl_result *res = NULL;
-    if (!eng->now_frame)
-        eng->first_time = pkt->time;
-    eng->now_frame = pkt->frame;
-    eng->now_time = pkt->time;
-    if (!pkt->has_ip)
-        return NULL;
     cl_packet whole;
     if (pkt->ip.is_fragment && pkt->ip.proto == 6 && !pkt->ip.frag_offset && pkt->tcp_hdr_len) {
         cl_tuple t; /* its connection may be gone when the datagram is declared lost */
@@ -492,46 +549,100 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
         if (conv)
             conv->may_fragment = true;
     }
-    if (pkt->ip.is_fragment && cl_frag_packet(eng, pkt, &res, &whole))
+    if (pkt->ip.is_fragment && cl_frag_packet(eng, pkt, res, &whole))
         pkt = &whole;                                    /* the last fragment completes a TCP segment */
     if (eng->frag_order.head || eng->frag_declared.head) /* most captures have no fragment at all */
-        cl_frag_expire(eng, pkt, &res);
+        cl_frag_expire(eng, pkt, res);
     conv_expire(eng, pkt->time);
     closed_expire(eng, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
-        feed_icmp(eng, pkt, &res);
-        return res;
+        feed_icmp(eng, pkt, res);
+        return;
     }
     if (!pkt->has_tcp)
-        return res;
+        return;
 
-    cl_conv *conv = conv_for_tcp(eng, pkt, &res);
+    cl_conv *conv = conv_for_tcp(eng, pkt, res);
     if (pkt == &whole) /* its frame has no ports of its own: remember whose it is for the later passes */
-        cl_result_for(eng, &res, conv);
+        cl_result_for(eng, res, conv);
     if (!pkt->ip.df || pkt == &whole)
         conv->may_fragment = true;
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     if (from < 0)
-        return res;
+        return;
     /* the verdict goes on the first RST and on each side's first FIN, not on every later one */
     bool first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
                      ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[from].fin_sent);
-    cl_pmtu_tcp(eng, conv, from, pkt, &res);
+    cl_pmtu_tcp(eng, conv, from, pkt, res);
     bool ends = pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN);
     if (ends)
-        cl_pmtu_at_end(eng, conv, from, pkt, &res);
+        cl_pmtu_at_end(eng, conv, from, pkt, res);
     cl_rst_origin_t origin = CL_RST_UNKNOWN;
     if (pkt->tcp_flags & CL_TCP_RST)
-        origin = cl_rst_origin(eng, conv, from, pkt, &res);
-    cl_idle_tcp(eng, conv, from, pkt, origin, &res);
+        origin = cl_rst_origin(eng, conv, from, pkt, res);
+    cl_idle_tcp(eng, conv, from, pkt, origin, res);
     cl_rst_baseline(conv, from, pkt);
-    cl_rpc_tcp(eng, conv, from, pkt, &res);
+    cl_rpc_tcp(eng, conv, from, pkt, res);
     if (ends && first_end)
-        cl_mapi_conv_end(eng, conv, from, origin == CL_RST_FORGED, pkt, &res);
+        cl_mapi_conv_end(eng, conv, from, origin == CL_RST_FORGED, pkt, res);
     if (ends && first_end && conv->verdict)
-        cl_verdict_show(eng, conv, &res);
+        cl_verdict_show(eng, conv, res);
     if (conv->diag)
         conv->diag->last_frame = pkt->frame, conv->diag->end = pkt->time;
+    cl_conv_charge(eng, conv);
     conv_after(eng, conv, pkt);
+}
+
+/* Over max_state_mb the least recently active conversations go first, then the oldest datagrams. */
+static void hold_state_cap(cl_engine *eng, cl_result **res)
+{
+    size_t cap = (size_t)eng->cfg.max_state_mb << 20;
+    if (cl_engine_state_bytes(eng) <= cap)
+        return;
+    if (!eng->state_cap_noted) {
+        eng->state_cap_noted = true;
+        cl_result *r = cl_result_for(eng, res, NULL);
+        r->experts |= CL_EXP_TABLE_FULL;
+        cl_result_note(r,
+                       g_strdup_printf("connlost's analysis state reached %u MiB (preference connlost.max_state_mb): "
+                                       "the least recently active conversations are forgotten from here on",
+                                       eng->cfg.max_state_mb));
+    }
+    while (cl_engine_state_bytes(eng) > cap && eng->conv_order.head)
+        conv_forget(eng, eng->conv_order.head->data);
+    while (cl_engine_state_bytes(eng) > cap && cl_frag_drop_oldest(eng))
+        ;
+    while (cl_engine_state_bytes(eng) > cap && eng->closed_order.head)
+        closed_drop(eng, eng->closed_order.head->data);
+}
+
+/* Past max_results_mb frames keep nothing; the frame that reached it says so. */
+static void count_result(cl_engine *eng, cl_result *r)
+{
+    eng->result_bytes += result_bytes(r);
+    if (eng->results_full_frame || eng->result_bytes <= (size_t)eng->cfg.max_results_mb << 20)
+        return;
+    eng->results_full_frame = eng->now_frame;
+    r->experts |= CL_EXP_TABLE_FULL;
+    cl_result_note(r, g_strdup_printf("connlost keeps at most %u MiB of results (preference connlost.max_results_mb): "
+                                      "later frames and conversations get no connlost fields",
+                                      eng->cfg.max_results_mb));
+}
+
+const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
+{
+    cl_result *res = NULL;
+    result_clear(&eng->scratch);
+    if (!eng->now_frame)
+        eng->first_time = pkt->time;
+    eng->now_frame = pkt->frame;
+    eng->now_time = pkt->time;
+    if (!pkt->has_ip)
+        return NULL;
+    feed(eng, pkt, &res);
+    hold_state_cap(eng, &res);
+    if (!res || res == &eng->scratch)
+        return NULL;
+    count_result(eng, res);
     return res;
 }

@@ -97,6 +97,8 @@ typedef struct {
     unsigned mapi_burst_s;
     unsigned max_mapi_sessions; /* MAPI sessions tracked (and as many users and clients) */
     unsigned max_rpc_endpoints; /* RPC endpoints (address, port) learned from EPM answers and binds */
+    unsigned max_state_mb;      /* memory cap (MiB) of the analysis state: conversations, fragments, tables */
+    unsigned max_results_mb;    /* memory cap (MiB) of what frames and the report keep: results, diagnoses */
 } cl_config;
 
 void cl_config_defaults(cl_config *cfg);
@@ -259,6 +261,10 @@ const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packe
 /* The capture report: diagnosed conversations by start time, client/server pairs, MAPI users, causes.
  * `only` limits it to those conversation numbers (NULL: all). */
 char *cl_engine_report(const cl_engine *eng, GHashTable *only);
+/* Bytes the analysis state and the kept results hold now, as counted against max_state_mb and
+ * max_results_mb. */
+size_t cl_engine_state_bytes(const cl_engine *eng);
+size_t cl_engine_result_bytes(const cl_engine *eng);
 
 /* The largest RFC 1191 MTU plateau in [above, below), else `above`. */
 uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below);

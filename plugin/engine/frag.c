@@ -13,8 +13,7 @@
 
 #define DATAGRAM_KEY_LEN offsetof(cl_datagram, sport)
 #define FLOW_KEY_LEN offsetof(cl_fragflow, pending)
-#define MAX_FRAGMENTS_PER_DATAGRAM 64 /* offsets remembered for duplicate detection */
-#define DECLARED_KEEP_S 65.0          /* keep lost datagrams this long, so a late ICMP is not counted twice */
+#define DECLARED_KEEP_S 65.0 /* keep lost datagrams this long, so a late ICMP is not counted twice */
 
 static guint datagram_hash(gconstpointer k) { return cl_hash_bytes(k, DATAGRAM_KEY_LEN); }
 static gboolean datagram_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, DATAGRAM_KEY_LEN) == 0; }
@@ -184,6 +183,7 @@ static void datagram_lost(cl_engine *eng, cl_datagram *dg, uint32_t icmp_frame, 
     dg->declared_time = pkt->time;
     cl_conv *conv = conv_of(eng, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto, res);
     declare_lost(eng, conv, dg->id, dg->have_first ? dg->first_frame : 0, icmp_frame, res);
+    cl_conv_charge(eng, conv);
 }
 
 /* A newer datagram of the flow completed: older ones past the grace period are lost. */
@@ -207,6 +207,15 @@ void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res)
         datagram_lost(eng, head, 0, pkt, res);
     while ((head = g_queue_peek_head(&eng->frag_declared)) && pkt->time - head->declared_time > DECLARED_KEEP_S)
         datagram_remove(eng, head);
+}
+
+bool cl_frag_drop_oldest(cl_engine *eng)
+{
+    GList *oldest = eng->frag_declared.head ? eng->frag_declared.head : eng->frag_order.head;
+    if (!oldest)
+        return false;
+    datagram_remove(eng, oldest->data);
+    return true;
 }
 
 bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_packet *whole)
@@ -253,7 +262,7 @@ bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_pa
     for (unsigned i = 0; i < dg->offsets->len; i++)
         if (g_array_index(dg->offsets, uint32_t, i) == pkt->ip.frag_offset)
             return false; /* a duplicate (SPAN ports duplicate packets): count its bytes once */
-    if (dg->offsets->len < MAX_FRAGMENTS_PER_DATAGRAM)
+    if (dg->offsets->len < CL_MAX_FRAGMENTS_PER_DATAGRAM)
         g_array_append_val(dg->offsets, pkt->ip.frag_offset);
 
     if (pkt->ip.frag_offset == 0) {
@@ -331,4 +340,5 @@ void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **r
     cl_conv *conv =
         conv_of(eng, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto, res);
     declare_lost(eng, conv, pkt->inner.id, 0, pkt->frame, res);
+    cl_conv_charge(eng, conv);
 }

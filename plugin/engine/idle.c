@@ -13,8 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-#define DISCONNECTS_KEPT 64 /* per pair: enough for a period, bounded */
-#define BRACKET_SLACK 1.02  /* a device default within 2 % above the failed gap still fits */
+#define BRACKET_SLACK 1.02 /* a device default within 2 % above the failed gap still fits */
 
 /* Established-connection idle timeouts of common devices (defaults from their documentation). */
 static const struct {
@@ -226,7 +225,7 @@ static void disconnect_context(cl_engine *eng, cl_conv *conv, failure *f, double
     unsigned len = p->disconnects->len;
     if (!conv->disconnect_counted && (!len || when >= g_array_index(p->disconnects, double, len - 1))) {
         conv->disconnect_counted = true;
-        if (len >= DISCONNECTS_KEPT)
+        if (len >= CL_DISCONNECTS_KEPT)
             g_array_remove_index(p->disconnects, 0);
         g_array_append_val(p->disconnects, when);
     }

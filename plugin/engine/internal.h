@@ -12,6 +12,11 @@
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
 
+/* Memory counted against the caps: a hash table entry or list node with the allocator's overhead. */
+#define CL_ENTRY_BYTES 48
+#define CL_DISCONNECTS_KEPT 64           /* disconnect times per client/server pair: enough for a period */
+#define CL_MAX_FRAGMENTS_PER_DATAGRAM 64 /* offsets remembered for duplicate detection */
+
 /* Canonical 5-tuple: the lower (address, port) first. */
 typedef struct {
     cl_addr lo, hi;
@@ -149,6 +154,7 @@ struct cl_conv {
     bool handshake_seen; /* side[0] sent the SYN */
     bool may_fragment;   /* it sent fragments or packets without DF: remembered a while after it is forgotten */
     bool rst_seen;
+    uint32_t charged;   /* its bytes as last counted in eng->conv_bytes */
     uint8_t rpc_probes; /* payload segments looked at for a DCE/RPC header so far */
 
     /* idle gaps and keep-alives (idle.c) */
@@ -214,6 +220,11 @@ typedef struct {
     cl_packet *tcp_first; /* the first fragment, when it carries a TCP header */
     GList *age_link;      /* in eng->frag_order, or in eng->frag_declared once declared lost */
 } cl_datagram;
+
+/* A datagram as counted against max_state_mb: its first fragment's packet, its offsets, its flow. */
+#define CL_DATAGRAM_BYTES                                                                                              \
+    (sizeof(cl_datagram) + sizeof(cl_packet) + sizeof(cl_fragflow) +                                                   \
+     CL_MAX_FRAGMENTS_PER_DATAGRAM * sizeof(uint32_t) + 3 * CL_ENTRY_BYTES)
 
 /* What the capture showed of one client talking to one server port (idle.c): the device idle timeout
  * bracket and the times connections were lost. */
@@ -337,18 +348,24 @@ struct cl_engine {
     uint32_t next_conv_id;
     GHashTable *conv_by_tuple; /* cl_tuple* -> cl_conv* (latest for that tuple) */
     cl_conv *last_tcp;         /* the previous TCP packet's conversation */
-    GQueue conv_order;         /* cl_conv*, oldest first, for eviction */
-    GQueue conv_reset;         /* cl_conv* ended by a RST, oldest first: forgotten after the linger time */
-    GHashTable *datagrams;     /* datagram key -> cl_datagram* */
-    GQueue frag_order;         /* cl_datagram* still awaited, oldest first */
-    GQueue frag_declared;      /* cl_datagram* declared lost, kept a while for late ICMPs */
-    GHashTable *frag_flows;    /* cl_fragflow key -> cl_fragflow* */
-    GPtrArray *results;        /* every cl_result handed out */
-    GHashTable *pairs;         /* cl_pair_key* -> cl_pair* */
-    GQueue pair_order;         /* cl_pair*, least recently used first */
+    size_t conv_bytes;         /* what the conversations hold (each as last charged) */
+    size_t result_bytes;       /* what the kept results and diagnoses hold */
+    bool state_cap_noted;
+    uint32_t results_full_frame; /* the frame on which max_results_mb was reached, 0 if not */
+    cl_result scratch;           /* the result of a frame once results are full: dropped at the next frame */
+    GQueue conv_order;           /* cl_conv*, oldest first, for eviction */
+    GQueue conv_reset;           /* cl_conv* ended by a RST, oldest first: forgotten after the linger time */
+    GHashTable *datagrams;       /* datagram key -> cl_datagram* */
+    GQueue frag_order;           /* cl_datagram* still awaited, oldest first */
+    GQueue frag_declared;        /* cl_datagram* declared lost, kept a while for late ICMPs */
+    GHashTable *frag_flows;      /* cl_fragflow key -> cl_fragflow* */
+    GPtrArray *results;          /* every cl_result handed out */
+    GHashTable *pairs;           /* cl_pair_key* -> cl_pair* */
+    GQueue pair_order;           /* cl_pair*, least recently used first */
     bool conv_cap_noted, frag_cap_noted, pair_cap_noted;
 
     GStringChunk *strings;     /* texts results point to (interned) */
+    GHashTable *interned;      /* those texts, as a set */
     GHashTable *rpc_endpoints; /* cl_rpc_endpoint_key* -> cl_rpc_endpoint* */
     GQueue rpc_endpoint_order; /* oldest first, for eviction */
     GHashTable *mapi_sessions; /* handle[16] -> cl_mapi_session* */
@@ -377,6 +394,7 @@ void cl_result_note(cl_result *r, char *note); /* takes `note`; appends to an ea
 void cl_note_table_full(cl_engine *eng, cl_result **res, const cl_conv *conv, bool *noted, unsigned bound,
                         const char *what, const char *pref, const char *then);
 cl_conv *cl_conv_lookup_tuple(cl_engine *eng, const cl_tuple *t);
+void cl_conv_charge(cl_engine *eng, cl_conv *conv); /* counts what it holds now against max_state_mb */
 cl_conv *cl_conv_for_udp(cl_engine *eng, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                          uint8_t proto, cl_result **res);
 void cl_tuple_make(cl_tuple *t, const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb, uint8_t proto);
@@ -404,6 +422,7 @@ void cl_frag_free(cl_engine *eng);
 bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_packet *whole);
 void cl_frag_expire(cl_engine *eng, const cl_packet *pkt, cl_result **res);
 void cl_frag_icmp_reassembly(cl_engine *eng, const cl_packet *pkt, cl_result **res);
+bool cl_frag_drop_oldest(cl_engine *eng); /* false if no datagram is left */
 
 /* rst.c: who sent a RST */
 void cl_rst_baseline(cl_conv *conv, int from, const cl_packet *pkt);
@@ -421,6 +440,7 @@ void cl_rpc_init(cl_engine *eng);
 void cl_rpc_free(cl_engine *eng);
 void cl_rpc_tcp(cl_engine *eng, cl_conv *conv, int from, const cl_packet *pkt, cl_result **res);
 void cl_rpc_conv_free(cl_engine *eng, cl_conv *conv);
+size_t cl_rpc_conv_bytes(const cl_rpc_conv *rpc);
 cl_rpc_info *cl_rpc_info_for(cl_engine *eng, cl_result **res, const cl_conv *conv);
 const char *cl_intern(cl_engine *eng, const char *text);
 extern const cl_rpc_iface cl_iface_emsmdb;

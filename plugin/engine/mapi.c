@@ -305,7 +305,10 @@ static void session_limit(cl_engine *eng, cl_conv *conv, cl_mapi_user *u, const 
 void cl_mapi_logon(cl_engine *eng, cl_conv *conv, const cl_rpc_call *call, const uint8_t *handle, const uint32_t *code,
                    const cl_packet *pkt, cl_result **res)
 {
-    cl_mapi_user *u = user_get(eng, user_name(eng, conv, call), conv, res);
+    const char *name = user_name(eng, conv, call);
+    if (!name) /* a new name once results are full (max_results_mb): not tracked */
+        return;
+    cl_mapi_user *u = user_get(eng, name, conv, res);
     cl_mapi_client *c = client_get(eng, &client_side(conv)->addr, conv, res);
     cl_rpc_info *info = cl_rpc_info_for(eng, res, conv);
     if (code && *code) {

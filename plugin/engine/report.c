@@ -148,6 +148,13 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
     }
     g_ptr_array_sort(rows, by_start);
     g_string_append_printf(s, "connlost report: %u conversation(s) with a diagnosed cause\n", rows->len);
+    if (eng && eng->results_full_frame)
+        g_string_append_printf(s, "  (incomplete: results reached connlost.max_results_mb = %u MiB at frame %u)\n",
+                               eng->cfg.max_results_mb, eng->results_full_frame);
+    if (eng && eng->state_cap_noted)
+        g_string_append_printf(s,
+                               "  (state reached connlost.max_state_mb = %u MiB: old conversations were forgotten)\n",
+                               eng->cfg.max_state_mb);
     if (rows->len)
         g_string_append(
             s, "\n  conv  start (s)  end (s)    client -> server                              cause                   "

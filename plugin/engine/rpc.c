@@ -136,7 +136,19 @@ static bool plausible_header(const uint8_t *p, size_t len)
     return !auth_len || auth_len + 8 + 16 <= frag_len;
 }
 
-const char *cl_intern(cl_engine *eng, const char *text) { return g_string_chunk_insert_const(eng->strings, text); }
+/* Interned texts belong to the results: counted with them, and none is added once they are full (NULL). */
+const char *cl_intern(cl_engine *eng, const char *text)
+{
+    const char *known = g_hash_table_lookup(eng->interned, text);
+    if (known)
+        return known;
+    if (eng->results_full_frame)
+        return NULL;
+    char *kept = g_string_chunk_insert(eng->strings, text);
+    g_hash_table_add(eng->interned, kept);
+    eng->result_bytes += strlen(kept) + 1 + CL_ENTRY_BYTES;
+    return kept;
+}
 
 cl_rpc_info *cl_rpc_info_for(cl_engine *eng, cl_result **res, const cl_conv *conv)
 {
@@ -942,9 +954,19 @@ void cl_rpc_conv_free(cl_engine *eng, cl_conv *conv)
     conv->rpc = NULL;
 }
 
+/* Its PDU buffers are counted at their most (a head and a tail being trimmed, each direction). */
+size_t cl_rpc_conv_bytes(const cl_rpc_conv *rpc)
+{
+    return sizeof(*rpc) + 2 * (CL_RPC_HEAD + 2 * CL_RPC_TAIL + 2 * CL_ENTRY_BYTES) +
+           (rpc->contexts ? rpc->contexts->len * sizeof(cl_rpc_ctx) : 0) +
+           (rpc->proposed ? rpc->proposed->len * sizeof(uint16_t) : 0) +
+           rpc->call_order.length * (sizeof(cl_rpc_call) + 2 * CL_ENTRY_BYTES);
+}
+
 void cl_rpc_init(cl_engine *eng)
 {
     eng->strings = g_string_chunk_new(4096);
+    eng->interned = g_hash_table_new(g_str_hash, g_str_equal);
     eng->rpc_endpoints = g_hash_table_new(endpoint_hash, endpoint_equal);
     g_queue_init(&eng->rpc_endpoint_order);
 }
@@ -955,5 +977,6 @@ void cl_rpc_free(cl_engine *eng)
     while ((l = g_queue_pop_head_link(&eng->rpc_endpoint_order)))
         g_free(l->data);
     g_hash_table_destroy(eng->rpc_endpoints);
+    g_hash_table_destroy(eng->interned);
     g_string_chunk_free(eng->strings);
 }

@@ -142,6 +142,9 @@ static cl_diagnosis *diagnosis_of(cl_engine *eng, cl_conv *conv)
     cl_diagnosis *d = g_hash_table_lookup(eng->diag_by_id, GUINT_TO_POINTER(conv->id));
     if (d) /* a verdict before the conversation was forgotten and taken up again */
         return conv->diag = d;
+    if (eng->results_full_frame)
+        return NULL;
+    eng->result_bytes += sizeof(*d) + 1024 + 4 * CL_ENTRY_BYTES; /* its summary, its table entries */
     d = g_new0(cl_diagnosis, 1);
     d->conv_id = conv->id;
     d->client = conv->side[0].addr, d->client_port = conv->side[0].port;
@@ -182,14 +185,16 @@ void cl_verdict_show(cl_engine *eng, cl_conv *conv, cl_result **res)
 {
     const cl_conv_verdict *v = conv->verdict;
     cl_diagnosis *d = diagnosis_of(eng, conv);
-    d->cause = v->cause;
-    d->confidence = v->confidence;
-    if (!d->summary || strcmp(d->summary, v->summary) != 0) {
-        g_free(d->summary);
-        d->summary = g_strdup(v->summary);
+    if (d) {
+        d->cause = v->cause;
+        d->confidence = v->confidence;
+        if (!d->summary || strcmp(d->summary, v->summary) != 0) {
+            g_free(d->summary);
+            d->summary = g_strdup(v->summary);
+        }
+        d->num = v->numbers;
+        d->verdict_frame = eng->now_frame;
     }
-    d->num = v->numbers;
-    d->verdict_frame = eng->now_frame;
     cl_result *r = cl_result_for(eng, res, conv);
     if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
         return;
