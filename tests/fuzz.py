@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 BAD_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "assert", "dissector bug", "Segmentation",
-               "Aborted", "ERROR:connlost", "CRITICAL")
+               "Aborted", "ERROR:connlost", "CRITICAL", "could not be opened", "isn't a capture file")
 
 
 def mutate(rng, source, out):
@@ -98,6 +98,8 @@ def main():
             print(f"FAIL batch {start}: its captures fail only together")
         failed += failing
         passed += len(members) - failing
+        if batch > 1:  # progress, for a long run stopped early
+            print(f"progress: {passed + failed} done, {failed} failed", flush=True)
         for m in members:
             os.remove(m[2])
     print(f"fuzz: {count} mutated captures, {batch} per tshark run, seed {seed}: {passed} passed, {failed} failed")

@@ -197,9 +197,8 @@ static size_t conv_bytes(const cl_conv *conv)
     }
     if (conv->frag)
         n += sizeof(*conv->frag) + conv->frag->ids->allocated_len + conv->frag->frames->len * sizeof(uint32_t);
-    if (conv->verdict)
-        n += sizeof(*conv->verdict) + strlen(conv->verdict->summary) + 1 +
-             conv->verdict->evidence->len * sizeof(uint32_t);
+    if (conv->verdict) /* its summary and evidence: a few hundred bytes */
+        n += sizeof(*conv->verdict) + 1024;
     if (conv->rpc)
         n += cl_rpc_conv_bytes(conv->rpc);
     return n;
@@ -212,15 +211,16 @@ void cl_conv_charge(cl_engine *eng, cl_conv *conv)
     conv->charged = (uint32_t)MIN(n, UINT32_MAX);
 }
 
+/* Counted on every frame: the tables' own list lengths, no call. */
 size_t cl_engine_state_bytes(const cl_engine *eng)
 {
-    return eng->conv_bytes + g_hash_table_size(eng->datagrams) * CL_DATAGRAM_BYTES +
+    return eng->conv_bytes + (eng->frag_order.length + eng->frag_declared.length) * CL_DATAGRAM_BYTES +
            eng->closed_order.length * (sizeof(cl_closed) + CL_ENTRY_BYTES) +
            eng->pair_order.length * (sizeof(cl_pair) + CL_DISCONNECTS_KEPT * sizeof(double) + 2 * CL_ENTRY_BYTES) +
            eng->rpc_endpoint_order.length * (sizeof(cl_rpc_endpoint) + CL_ENTRY_BYTES) +
-           g_hash_table_size(eng->mapi_sessions) * (sizeof(cl_mapi_session) + CL_ENTRY_BYTES) +
-           g_hash_table_size(eng->mapi_users) * (sizeof(cl_mapi_user) + 2 * CL_ENTRY_BYTES) +
-           g_hash_table_size(eng->mapi_clients) *
+           eng->mapi_session_order.length * (sizeof(cl_mapi_session) + CL_ENTRY_BYTES) +
+           eng->mapi_user_order.length * (sizeof(cl_mapi_user) + 2 * CL_ENTRY_BYTES) +
+           (eng->mapi_client_idle.length + eng->mapi_client_busy.length) *
                (sizeof(cl_mapi_client) + eng->cfg.mapi_burst_count * (sizeof(double) + CL_ENTRY_BYTES));
 }
 
@@ -632,7 +632,8 @@ static void count_result(cl_engine *eng, cl_result *r)
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
 {
     cl_result *res = NULL;
-    result_clear(&eng->scratch);
+    if (eng->results_full_frame)
+        result_clear(&eng->scratch);
     if (!eng->now_frame)
         eng->first_time = pkt->time;
     eng->now_frame = pkt->frame;
