@@ -449,17 +449,18 @@ static bool conv_carries(const cl_conv *conv, const cl_packet *pkt)
     return from >= 0 && to->port == pkt->dport && memcmp(&to->addr, &pkt->ip.dst, sizeof(to->addr)) == 0;
 }
 
-static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **res)
+/* The packet's conversation, and in `from` the side that sent it. */
+static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **res, int *from)
 {
+    cl_tuple t;
     cl_conv *conv = eng->last_tcp; /* packets mostly come in runs of one conversation: no lookup then */
-    if (!conv || !conv_carries(conv, pkt)) {
-        cl_tuple t;
+    if (conv && conv_carries(conv, pkt)) {
+        t = conv->tuple;
+    } else {
         cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
         conv = cl_conv_lookup_tuple(eng, &t);
     }
     if (!conv || starts_new_connection(conv, pkt)) {
-        cl_tuple t;
-        cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
         conv = conv_new(eng, &t, res);
         /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
         g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
@@ -475,7 +476,7 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
         conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
         conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
     }
-    side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
+    *from = side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
     conv_touch(eng, conv);
     return conv;
 }
@@ -562,14 +563,12 @@ static void feed(cl_engine *eng, const cl_packet *pkt, cl_result **res)
     if (!pkt->has_tcp)
         return;
 
-    cl_conv *conv = conv_for_tcp(eng, pkt, res);
+    int from;
+    cl_conv *conv = conv_for_tcp(eng, pkt, res, &from);
     if (pkt == &whole) /* its frame has no ports of its own: remember whose it is for the later passes */
         cl_result_for(eng, res, conv);
     if (!pkt->ip.df || pkt == &whole)
         conv->may_fragment = true;
-    int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
-    if (from < 0)
-        return;
     /* the verdict goes on the first RST and on each side's first FIN, not on every later one */
     bool first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
                      ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[from].fin_sent);

@@ -225,11 +225,7 @@ bool cl_frag_packet(cl_engine *eng, const cl_packet *pkt, cl_result **res, cl_pa
     cl_datagram *dg = g_hash_table_lookup(eng->datagrams, &key);
     if (!dg) {
         if (g_hash_table_size(eng->datagrams) >= eng->cfg.max_fragments) {
-            cl_datagram *oldest = g_queue_peek_head(&eng->frag_declared);
-            if (!oldest)
-                oldest = g_queue_peek_head(&eng->frag_order);
-            if (oldest)
-                datagram_remove(eng, oldest);
+            cl_frag_drop_oldest(eng);
             cl_note_table_full(eng, res, NULL, &eng->frag_cap_noted, eng->cfg.max_fragments, "fragmented datagrams",
                                "max_fragments", "the oldest are forgotten");
         }
