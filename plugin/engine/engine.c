@@ -441,12 +441,12 @@ static bool starts_new_connection(const cl_conv *conv, const cl_packet *pkt)
     return from >= 0 && conv->side[from].has_snd_next && pkt->seq + 1 != conv->side[from].snd_next;
 }
 
-/* The packet goes between the conversation's two sides. */
-static bool conv_carries(const cl_conv *conv, const cl_packet *pkt)
+/* The side that sent the packet if it goes between the conversation's two sides, else -1. */
+static int side_carrying(const cl_conv *conv, const cl_packet *pkt)
 {
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     const cl_side *to = &conv->side[!from];
-    return from >= 0 && to->port == pkt->dport && memcmp(&to->addr, &pkt->ip.dst, sizeof(to->addr)) == 0;
+    return from >= 0 && to->port == pkt->dport && memcmp(&to->addr, &pkt->ip.dst, sizeof(to->addr)) == 0 ? from : -1;
 }
 
 /* The packet's conversation, and in `from` the side that sent it. */
@@ -454,7 +454,8 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
 {
     cl_tuple t;
     cl_conv *conv = eng->last_tcp; /* packets mostly come in runs of one conversation: no lookup then */
-    if (conv && conv_carries(conv, pkt)) {
+    int cached_from = conv ? side_carrying(conv, pkt) : -1;
+    if (cached_from >= 0) {
         t = conv->tuple;
     } else {
         cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
@@ -462,6 +463,7 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
     }
     if (!conv || starts_new_connection(conv, pkt)) {
         conv = conv_new(eng, &t, res);
+        cached_from = -1;
         /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
         g_hash_table_replace(eng->conv_by_tuple, &conv->tuple, conv);
     }
@@ -476,7 +478,7 @@ static cl_conv *conv_for_tcp(cl_engine *eng, const cl_packet *pkt, cl_result **r
         conv->side[0].seen = true, conv->side[0].addr = pkt->ip.dst, conv->side[0].port = pkt->dport;
         conv->side[1].seen = true, conv->side[1].addr = pkt->ip.src, conv->side[1].port = pkt->sport;
     }
-    *from = side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
+    *from = cached_from >= 0 ? cached_from : side_assign(conv, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
     conv_touch(eng, conv);
     return conv;
 }
