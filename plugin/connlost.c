@@ -794,7 +794,7 @@ void proto_register_connlost(void)
      * 400 instructions), while --disable-protocol connlost still switches it off. draw() names connlost as
      * the current protocol for its expert infos. */
     int proto_postdissector =
-        proto_register_protocol_in_name_only("Connection Loss Diagnosis (post-dissector)", "connlost",
+        proto_register_protocol_in_name_only("Connection Loss Diagnosis (post-dissector)", "connlost post-dissector",
                                              "connlost.postdissector", proto_connlost, FT_PROTOCOL);
     connlost_handle = create_dissector_handle(dissect_connlost, proto_postdissector);
     register_init_routine(connlost_init);
