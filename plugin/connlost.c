@@ -343,8 +343,8 @@ static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         tap_queue_packet(connlost_tap, pinfo, r);
     if (!r && !diag)
         return 0;
-    const char *caller = pinfo->current_proto;
-    pinfo->current_proto = "connlost";
+    const char *caller = pinfo->current_proto; /* the helper protocol left it as the caller's */
+    pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto_connlost));
     draw(r, diag, tvb, pinfo, tree);
     pinfo->current_proto = caller;
     return tvb_captured_length(tvb);
