@@ -8,9 +8,6 @@
 #include "engine.h"
 #include "extract.h"
 
-#include <epan/stat_tap_ui.h>
-#include <epan/stats_tree.h>
-#include <epan/tap.h>
 
 static int proto_connlost = -1;
 static dissector_handle_t connlost_handle;
@@ -389,7 +386,7 @@ static void report_finish(void *data)
     g_free(rt);
 }
 
-static void report_init(const char *opt_arg, void *userdata _U_)
+static cl_tap_init_result report_init(const char *opt_arg, void *userdata _U_)
 {
     const char *filter = NULL;
     static const char prefix[] = "connlost,report,";
@@ -406,6 +403,7 @@ static void report_init(const char *opt_arg, void *userdata _U_)
         report_finish(rt);
         exit(1);
     }
+    CL_TAP_INIT_DONE;
 }
 
 /* -z connlost,tree and Statistics > connlost: conversations per cause (counted at their first verdict), RST
@@ -803,7 +801,7 @@ void proto_register_connlost(void)
     static stat_tap_ui report_ui = {
         REGISTER_STAT_GROUP_GENERIC, "connlost report", "connlost,report", report_init, 0, NULL};
     register_stat_tap_ui(&report_ui, NULL);
-    stats_tree_register("connlost", "connlost", "connlost/Causes", 0, tree_packet, tree_init, tree_cleanup);
+    stats_tree_register("connlost", "connlost", "connlost" CL_STATS_MENU_SEPARATOR "Causes", 0, tree_packet, tree_init, tree_cleanup);
 }
 
 void proto_reg_handoff_connlost(void) { register_postdissector(connlost_handle); }
