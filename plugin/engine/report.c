@@ -1,13 +1,11 @@
-/* The capture report: every diagnosed conversation in time order, then per client/server pair, per MAPI
- * user and per cause. Plain text for `tshark -q -z connlost,report` and ./connlost.
+/* The capture report: every diagnosed conversation in time order, then per client/server pair, the analyses'
+ * own parts (MAPI sessions per user) and per cause. Plain text for `tshark -q -z connlost,report` and ./connlost.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "internal.h"
+#include "run.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_USERS_SHOWN 50
 
 static gint by_start(gconstpointer a, gconstpointer b)
 {
@@ -92,66 +90,21 @@ static void report_pairs(GString *s, GPtrArray *rows)
     g_hash_table_destroy(pairs);
 }
 
-static gint by_held(gconstpointer a, gconstpointer b)
-{
-    const cl_mapi_user *x = *(cl_mapi_user *const *)a, *y = *(cl_mapi_user *const *)b;
-    if (x->held.length != y->held.length)
-        return x->held.length > y->held.length ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static bool user_in(const cl_mapi_user *u, GHashTable *only)
-{
-    if (!only)
-        return u->opened || u->refused;
-    for (const GList *l = u->held.head; l; l = l->next)
-        if (g_hash_table_contains(only, GUINT_TO_POINTER(((const cl_mapi_session *)l->data)->conv_id)))
-            return true;
-    return false;
-}
-
-static void report_mapi(GString *s, const cl_engine *eng, GHashTable *only)
-{
-    GPtrArray *users = g_ptr_array_new();
-    for (const GList *l = eng->mapi_user_order.head; l; l = l->next)
-        if (user_in(l->data, only))
-            g_ptr_array_add(users, l->data);
-    if (!users->len) {
-        g_ptr_array_free(users, TRUE);
-        return;
-    }
-    g_ptr_array_sort(users, by_held);
-    g_string_append_printf(s, "\nMAPI sessions per user (limit %u%s)\n", eng->cfg.mapi_limit,
-                           eng->mapi_late ? "; at least: connections began before the capture" : "");
-    g_string_append(s, "  held  opened  closed  refused  leaked  user\n");
-    for (unsigned i = 0; i < users->len && i < MAX_USERS_SHOWN; i++) {
-        const cl_mapi_user *u = g_ptr_array_index(users, i);
-        unsigned leaked = 0;
-        for (const GList *l = u->held.head; l; l = l->next)
-            leaked += ((const cl_mapi_session *)l->data)->leak_frame != 0;
-        g_string_append_printf(s, "  %4u  %6u  %6u  %7u  %6u  %s\n", u->held.length, u->opened, u->closed, u->refused,
-                               leaked, u->name);
-    }
-    if (users->len > MAX_USERS_SHOWN)
-        g_string_append_printf(s, "  ... and %u more users\n", users->len - MAX_USERS_SHOWN);
-    g_ptr_array_free(users, TRUE);
-}
-
 char *cl_engine_report(const cl_engine *eng, GHashTable *only)
 {
     GString *s = g_string_new(NULL);
     GPtrArray *rows = g_ptr_array_new();
-    for (unsigned i = 0; eng && i < eng->diagnoses->len; i++) {
-        const cl_diagnosis *d = g_ptr_array_index(eng->diagnoses, i);
-        if (d->cause && (!only || g_hash_table_contains(only, GUINT_TO_POINTER(d->conv_id))))
+    for (unsigned i = 0; eng && i < eng->verdicts.diagnoses->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(eng->verdicts.diagnoses, i);
+        if (d->cause != CL_CAUSE_NONE && (!only || g_hash_table_contains(only, GUINT_TO_POINTER(d->conv_id))))
             g_ptr_array_add(rows, (gpointer)d);
     }
     g_ptr_array_sort(rows, by_start);
     g_string_append_printf(s, "connlost report: %u conversation(s) with a diagnosed cause\n", rows->len);
-    if (eng && eng->results_full_frame)
+    if (eng && eng->results.full_frame)
         g_string_append_printf(s, "  (incomplete: results reached connlost.max_results_mb = %u MiB at frame %u)\n",
-                               eng->cfg.max_results_mb, eng->results_full_frame);
-    if (eng && eng->state_cap_noted)
+                               eng->cfg.max_results_mb, eng->results.full_frame);
+    if (eng && eng->state_cap_said)
         g_string_append_printf(s,
                                "  (state reached connlost.max_state_mb = %u MiB: old conversations were forgotten)\n",
                                eng->cfg.max_state_mb);
@@ -166,8 +119,8 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
         cl_addr_format(&d->server, d->server_port, srv, sizeof(srv));
         snprintf(ends, sizeof(ends), "%s -> %s", c, srv);
         g_string_append_printf(s, "  %4u  %9.3f  %9.3f  %-44s  %-22s  %3u%%  %7u  ", d->conv_id,
-                               d->start - eng->first_time, d->end - eng->first_time, ends, d->cause, d->confidence,
-                               d->verdict_frame);
+                               d->start - eng->first_time, d->end - eng->first_time, ends, cl_cause_slug(d->cause),
+                               d->confidence, d->verdict_frame);
         key_numbers(s, d);
         g_string_append(s, "\n");
     }
@@ -178,17 +131,19 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
     }
     if (rows->len)
         report_pairs(s, rows);
-    if (eng)
-        report_mapi(s, eng, only);
+    for (size_t i = 0; eng && i < cl_registry_len; i++)
+        if (cl_registry[i]->report)
+            cl_registry[i]->report(eng->state[i], s, only);
     if (rows->len) {
         GHashTable *causes = g_hash_table_new(g_str_hash, g_str_equal);
         GPtrArray *names = g_ptr_array_new();
         for (unsigned i = 0; i < rows->len; i++) {
             const cl_diagnosis *d = g_ptr_array_index(rows, i);
-            unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(causes, d->cause));
+            const char *slug = cl_cause_slug(d->cause);
+            unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(causes, slug));
             if (!n)
-                g_ptr_array_add(names, (gpointer)d->cause);
-            g_hash_table_insert(causes, (gpointer)d->cause, GUINT_TO_POINTER(n + 1));
+                g_ptr_array_add(names, (gpointer)slug);
+            g_hash_table_insert(causes, (gpointer)slug, GUINT_TO_POINTER(n + 1));
         }
         g_string_append(s, "\nCauses\n");
         for (unsigned i = 0; i < names->len; i++) {

@@ -337,7 +337,7 @@ static void test_leak_and_limit(void)
     connect_response_stub(&stub, 0, 0x4DE);
     response_pdu(&x, 2, &stub, NULL, 0);
     r = send_buf(&c, 0, &x);
-    CHECK(r && r->cause && strcmp(r->cause, "mapi-session-limit") == 0 && r->confidence == 95);
+    CHECK(r && r->cause && strcmp(cl_cause_slug(r->cause), "mapi-session-limit") == 0 && r->confidence == 95);
     CHECK(r && (r->verdict_experts & CL_EXP_MAPI_SESSION_LIMIT) && r->rpc->has_error && r->rpc->error == 0x4DE);
     CHECK(r && r->rpc->sessions == 3);
     CHECK(r && has_text(r->summary, "holds 3 MAPI sessions") && has_text(r->summary, "ecMaxObjsExceeded"));

@@ -5,7 +5,7 @@
  * bounds-checked against the captured length: a truncated header leaves its part of the record unset.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "internal.h"
+#include "packet.h"
 
 #include <string.h>
 

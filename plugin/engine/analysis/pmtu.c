@@ -1,0 +1,658 @@
+/* Path-MTU analysis: which segment sizes get through, which are sent again and again without an
+ * acknowledgement, duplicate-ACK chains, and ICMP "fragmentation needed" / "packet too big" tied to a
+ * conversation. Cause: pmtud-blackhole.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "registry.h"
+
+#include <string.h>
+
+#define MAX_LOST_FRAMES 16
+#define RING_FIRST_CAP 4 /* request/response traffic rarely has more in flight */
+#define RING_KEEP_CAP 64 /* an emptied ring bigger than this is freed: bulk transfers come and go */
+
+/* A data segment sent and not yet acknowledged. */
+typedef struct {
+    uint32_t seq, len;
+    uint32_t ip_len; /* size of its latest transmission */
+    uint32_t sends;  /* transmissions at that size */
+    GArray *frames;  /* their frames, once it is retransmitted (bounded) */
+    uint32_t first_frame;
+    bool df;
+} segment;
+
+/* A side's segments in flight, in sequence order: a ring of `cap` (a power of two) slots. */
+typedef struct {
+    segment *buf;
+    uint32_t head, count, cap;
+} segments;
+
+/* A side's packet sizes sent again and again without an acknowledgement, and the ICMP PTBs about its
+ * packets: allocated for the few sides that have them. */
+typedef struct {
+    uint32_t smallest_lost; /* smallest size sent repeatedly, never acked */
+    uint32_t lost_seq;      /* the segment that showed it */
+    GArray *lost_frames;    /* its transmissions (bounded) */
+    double first_lost_time;
+    bool peer_alive_after_loss;    /* the other side sent something after it */
+    uint32_t recovered_frame;      /* a smaller size got through after the loss */
+    uint32_t icmp_mtu, icmp_frame; /* the latest "fragmentation needed"/"packet too big" */
+    bool pmtud_working_noted;
+} losses;
+
+/* What one side sent, as sizes and acknowledgements, and the capture's own view of it: a gap in what
+ * reached the capture point. */
+typedef struct {
+    segments segs;
+    losses *loss;   /* NULL until a size is lost or an ICMP PTB comes */
+    uint32_t acked; /* highest ACK the other side sent for it */
+    uint32_t max_ip_sent, max_ip_sent_frame;
+    uint32_t largest_acked, largest_acked_frame;
+    uint32_t contiguous; /* every byte below was seen or acked */
+    uint32_t progress_frame;
+    double progress_time; /* when `contiguous` last moved */
+    bool has_acked;
+    bool has_contiguous;
+    bool gap_open; /* data was seen above `contiguous` */
+    bool has_last_ack;
+    uint32_t last_ack; /* this side's ACKs: duplicate ACK chain */
+    uint32_t dup_count, dup_first;
+} pmtu_side;
+
+typedef struct {
+    pmtu_side side[2];
+} pmtu_slot;
+
+typedef struct {
+    size_t slot; /* where pmtu_slot lies in a conversation */
+} pmtu_state;
+
+/* One packet of a conversation, as the functions below see it. */
+typedef struct {
+    cl_ctx *x;
+    cl_conv *conv;
+    pmtu_slot *slot;
+    const cl_packet *pkt;
+} pass;
+
+static const losses no_losses; /* what a side without losses or ICMP PTBs reads */
+
+static const losses *pm(const pmtu_side *s) { return s->loss ? s->loss : &no_losses; }
+
+static losses *pm_make(pmtu_side *s)
+{
+    if (!s->loss)
+        s->loss = g_new0(losses, 1);
+    return s->loss;
+}
+
+/* Unacknowledged segments live in a ring (capacity a power of two) in sequence order: pushed at the
+ * tail as new data leaves, popped at the head as it is acknowledged, found by binary search when sent
+ * again. No allocation per segment, no hash table per connection. */
+static segment *seg_at(const segments *q, uint32_t i) { return &q->buf[(q->head + i) & (q->cap - 1)]; }
+
+static segment *seg_push(segments *q)
+{
+    if (q->count == q->cap) {
+        uint32_t cap = q->cap ? q->cap * 2 : RING_FIRST_CAP;
+        segment *buf = g_new(segment, cap);
+        for (uint32_t i = 0; i < q->count; i++)
+            buf[i] = *seg_at(q, i);
+        g_free(q->buf);
+        q->buf = buf;
+        q->head = 0;
+        q->cap = cap;
+    }
+    return seg_at(q, q->count++);
+}
+
+static void seg_pop(segments *q)
+{
+    segment *seg = seg_at(q, 0);
+    if (seg->frames)
+        g_array_free(seg->frames, TRUE);
+    q->head = (q->head + 1) & (q->cap - 1);
+    if (--q->count == 0 && q->cap > RING_KEEP_CAP) {
+        g_free(q->buf);
+        *q = (segments){0};
+    }
+}
+
+/* Sequence numbers rise from the head: compare their distances from it. */
+static segment *seg_find(const segments *q, uint32_t seq)
+{
+    if (!q->count)
+        return NULL;
+    uint32_t base = seg_at(q, 0)->seq, want = seq - base, lo = 0, hi = q->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (seg_at(q, mid)->seq - base < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < q->count && seg_at(q, lo)->seq == seq ? seg_at(q, lo) : NULL;
+}
+
+/* Frees the segments in flight, which only a live connection needs. */
+static void segs_clear(segments *q)
+{
+    while (q->count)
+        seg_pop(q);
+    g_free(q->buf);
+    *q = (segments){0};
+}
+
+static void side_clear(pmtu_side *s)
+{
+    segs_clear(&s->segs);
+    if (s->loss) {
+        if (s->loss->lost_frames)
+            g_array_free(s->loss->lost_frames, TRUE);
+        g_free(s->loss);
+    }
+    memset(s, 0, sizeof(*s));
+}
+
+/* RFC 1191 plateaus: the largest one in [above, below); `above` if none fits. */
+uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below)
+{
+    static const uint32_t plateaus[] = {65535, 32000, 17914, 8166, 4352, 2002, 1500,
+                                        1492,  1280,  1006,  576,  508,  296,  68};
+    for (size_t i = 0; i < G_N_ELEMENTS(plateaus); i++)
+        if (plateaus[i] < below && plateaus[i] >= above)
+            return plateaus[i];
+    return above;
+}
+
+static uint32_t header_bytes(const cl_conv *conv, const cl_side *s)
+{
+    return cl_ip_header_len(s->addr.family) + 20 + (conv->side[0].timestamps && conv->side[1].timestamps ? 12 : 0);
+}
+
+static const char *ptb_name(const cl_side *s)
+{
+    return s->addr.family == 6 ? "ICMPv6 Packet Too Big" : "ICMP fragmentation needed";
+}
+
+static const char *ptb_filter(const cl_side *s) { return s->addr.family == 6 ? "ICMPv6 type 2" : "ICMP type 3 code 4"; }
+
+/* Below these sizes a loss says nothing about the MTU: every IPv4 path carries 576 bytes
+ * (RFC 1122 reassembly minimum, and in practice every link), every IPv6 path 1280. */
+static uint32_t mtu_floor(const cl_side *s) { return s->addr.family == 6 ? 1280 : 576; }
+
+static void append_frames(cl_finding *f, const GArray *frames)
+{
+    for (unsigned i = 0; i < frames->len; i++)
+        cl_finding_say(f, "%s%u", i ? ", " : "", g_array_index(frames, uint32_t, i));
+}
+
+static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
+{
+    uint32_t headers = cl_ip_header_len(s->addr.family) + 20;
+    uint32_t mss = pmtu > headers ? pmtu - headers : 0;
+    cl_finding_say(f, ": clamp the TCP MSS to %u or set the MTU to %u on the path, and let %s through to the sender",
+                   mss, pmtu, ptb_filter(s));
+}
+
+/* The ICMP MTU when there is one; else for IPv4 the RFC 1191 plateau in the
+ * bracket (1492 behind PPPoE), for IPv6 its 1280-byte minimum, which always works. */
+static uint32_t estimate(const cl_side *s, const pmtu_side *ps, uint32_t largest, uint32_t smallest_lost)
+{
+    if (pm(ps)->icmp_mtu && pm(ps)->icmp_mtu < smallest_lost)
+        return pm(ps)->icmp_mtu;
+    if (s->addr.family == 6)
+        return largest > 1280 ? largest : 1280;
+    return cl_pmtu_plateau(largest, smallest_lost);
+}
+
+static void blackhole_numbers(cl_finding *f, const pmtu_side *ps, uint32_t pmtu, uint32_t largest,
+                              uint32_t smallest_lost)
+{
+    f->num.has |= CL_HAS_PMTU | CL_HAS_SMALLEST_LOST | (largest ? CL_HAS_LARGEST_ACKED : 0) |
+                  (pm(ps)->icmp_frame ? CL_HAS_ICMP_FRAME : 0);
+    f->num.pmtu = pmtu;
+    f->num.largest_acked = largest;
+    f->num.smallest_lost = smallest_lost;
+    f->num.icmp_frame = pm(ps)->icmp_frame;
+    f->experts = CL_EXP_PMTUD_BLACKHOLE;
+}
+
+/* The capture saw the big segments leave the sender: judge from them. */
+static void sender_side_verdict(const pass *p, int sender)
+{
+    const cl_side *s = &p->conv->side[sender];
+    const pmtu_side *ps = &p->slot->side[sender];
+    const losses *l = pm(ps);
+    if (!l->smallest_lost)
+        return;
+    char who[80];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    uint32_t pmtu = estimate(s, ps, ps->largest_acked, l->smallest_lost);
+
+    uint8_t confidence = 50;
+    if (ps->largest_acked)
+        confidence += 20; /* smaller data got through, not just the handshake */
+    if (l->peer_alive_after_loss)
+        confidence += 15; /* the path was up while the big ones vanished */
+    if (l->recovered_frame)
+        confidence += 10;
+
+    cl_finding f;
+    cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, confidence);
+    cl_finding_say(&f, "Path-MTU black hole: %u-byte packets%s from %s were sent %u times (frames ", l->smallest_lost,
+                   s->addr.family == 4 ? " with DF set" : "", who, l->lost_frames->len);
+    append_frames(&f, l->lost_frames);
+    cl_finding_say(&f, ") and never acknowledged");
+    if (ps->largest_acked)
+        cl_finding_say(&f, ", while %u-byte packets got through (frame %u)", ps->largest_acked,
+                       ps->largest_acked_frame);
+    else
+        cl_finding_say(&f, "; only the handshake got through, so this is a suspicion");
+    if (l->icmp_frame && l->icmp_mtu < l->smallest_lost)
+        cl_finding_say(&f, "; a %s (frame %u, MTU %u) reached the capture but the sender kept the size", ptb_name(s),
+                       l->icmp_frame, l->icmp_mtu);
+    else
+        cl_finding_say(&f, " and no %s arrived", ptb_name(s));
+    if (l->recovered_frame)
+        cl_finding_say(&f, "; the sender then fell back to %u-byte packets, which got through (frame %u)",
+                       ps->largest_acked, l->recovered_frame);
+    if (l->icmp_frame && l->icmp_mtu == pmtu)
+        cl_finding_say(&f, "; the path MTU is %u", pmtu);
+    else
+        cl_finding_say(&f, "; the path MTU lies between %u and %u bytes (estimate %u)",
+                       ps->largest_acked ? ps->largest_acked : 1, l->smallest_lost - 1, pmtu);
+    remedy(&f, s, pmtu);
+    cl_finding_say(&f, ".");
+
+    cl_finding_evidence_frames(&f, l->lost_frames);
+    cl_finding_evidence(&f, ps->largest_acked_frame);
+    cl_finding_evidence(&f, l->icmp_frame);
+    blackhole_numbers(&f, ps, pmtu, ps->largest_acked, l->smallest_lost);
+    cl_finding_propose(p->x, p->conv, &f);
+}
+
+/* The capture is on the receiving side: the big segments never showed up here,
+ * but the gap they left in the sequence space did. */
+static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
+{
+    const cl_conv *conv = p->conv;
+    const cl_side *s = &conv->side[sender], *rcv = &conv->side[!sender];
+    const pmtu_side *ps = &p->slot->side[sender], *prcv = &p->slot->side[!sender];
+    if (!ps->has_contiguous || !SEQ_GT(known_end, ps->contiguous) || pm(ps)->smallest_lost)
+        return;
+    /* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it). */
+    uint32_t mss = rcv->mss;
+    if (s->mss && (!mss || s->mss < mss))
+        mss = s->mss;
+    if (mss < 536) /* unknown, or too small to tell a path-MTU problem */
+        return;
+    uint32_t full_ip = mss + cl_ip_header_len(s->addr.family) + 20;
+    uint32_t full_payload = full_ip - header_bytes(conv, s);
+    uint32_t missing = known_end - ps->contiguous;
+    if (missing < full_payload || ps->max_ip_sent >= full_ip || full_ip <= mtu_floor(s))
+        return;
+    /* A sender never has more in flight than the receiver's window: a RST far beyond it was not
+     * sent by the peer after real data (a forged or stray sequence number). */
+    if (rcv->window && missing > rcv->window)
+        return;
+    double stalled = p->pkt->time - ps->progress_time;
+    if (stalled * 1000.0 < p->x->cfg->pmtud_stall_ms)
+        return;
+
+    char who[80];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    uint32_t pmtu = estimate(s, ps, ps->max_ip_sent, full_ip);
+    bool chain = prcv->dup_count >= p->x->cfg->dupack_chain;
+    uint8_t confidence = 55 + (chain ? 10 : 0) + (ps->gap_open ? 5 : 0);
+
+    cl_finding f;
+    cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, confidence);
+    cl_finding_say(&f,
+                   "Path-MTU black hole (seen from the receiving side): %u bytes from %s (%u full-size %u-byte "
+                   "packets) never arrived after frame %u",
+                   missing, who, (missing + full_payload - 1) / full_payload, full_ip, ps->progress_frame);
+    if (ps->max_ip_sent)
+        cl_finding_say(&f, ", while smaller packets did (largest %u bytes, frame %u)", ps->max_ip_sent,
+                       ps->max_ip_sent_frame);
+    if (chain)
+        cl_finding_say(&f, "; %u duplicate ACKs from frame %u asked for them in vain", prcv->dup_count,
+                       prcv->dup_first);
+    cl_finding_say(&f, "; %.1f s without progress until frame %u", stalled, p->pkt->frame);
+    cl_finding_say(&f, "; the path MTU lies between %u and %u bytes (estimate %u)",
+                   ps->max_ip_sent ? ps->max_ip_sent : 1, full_ip - 1, pmtu);
+    remedy(&f, s, pmtu);
+    cl_finding_say(&f, ".");
+
+    cl_finding_evidence(&f, ps->progress_frame);
+    if (ps->max_ip_sent_frame != ps->progress_frame)
+        cl_finding_evidence(&f, ps->max_ip_sent_frame);
+    if (chain)
+        cl_finding_evidence(&f, prcv->dup_first);
+    cl_finding_evidence(&f, p->pkt->frame);
+    blackhole_numbers(&f, ps, pmtu, ps->max_ip_sent, full_ip);
+    cl_finding_propose(p->x, p->conv, &f);
+}
+
+/* Largest packet the side can put on the wire: its peer's MSS plus headers. A capture taken on a
+ * sending host with segmentation offload shows bigger "packets" that never crossed the path as such. */
+static uint32_t wire_max(const cl_conv *conv, int side)
+{
+    const cl_side *peer = &conv->side[!side];
+    return peer->mss ? peer->mss + header_bytes(conv, &conv->side[side]) : UINT32_MAX;
+}
+
+static void segment_acked(pmtu_side *s, const segment *seg, uint32_t frame, uint32_t max_ip)
+{
+    if (seg->ip_len > s->largest_acked && seg->ip_len <= max_ip) {
+        s->largest_acked = seg->ip_len;
+        s->largest_acked_frame = seg->first_frame;
+        if (pm(s)->smallest_lost && seg->ip_len < pm(s)->smallest_lost && !pm(s)->recovered_frame)
+            s->loss->recovered_frame = frame;
+    }
+}
+
+static void progress(pmtu_side *s, uint32_t contiguous, const cl_packet *pkt)
+{
+    s->contiguous = contiguous;
+    s->gap_open = false;
+    s->progress_time = pkt->time;
+    s->progress_frame = pkt->frame;
+}
+
+static void ack_advance(const pass *p, int side, uint32_t ack)
+{
+    pmtu_side *s = &p->slot->side[side];
+    uint32_t max_ip = wire_max(p->conv, side);
+    if (s->has_acked && !SEQ_GT(ack, s->acked))
+        return;
+    s->has_acked = true;
+    s->acked = ack;
+    while (s->segs.count) {
+        const segment *seg = seg_at(&s->segs, 0);
+        if (!SEQ_LEQ(seg->seq + seg->len, ack))
+            break;
+        segment_acked(s, seg, p->pkt->frame, max_ip);
+        seg_pop(&s->segs);
+    }
+    if (s->has_contiguous && SEQ_GT(ack, s->contiguous))
+        progress(s, ack, p->pkt);
+}
+
+static void note_retransmission(const pass *p, int from, segment *seg)
+{
+    const cl_packet *pkt = p->pkt;
+    const cl_side *s = &p->conv->side[from];
+    pmtu_side *ps = &p->slot->side[from];
+    uint32_t ip_len = pkt->ip.total_len;
+    if (ip_len != seg->ip_len) { /* re-segmented: the new size starts its own count */
+        seg->ip_len = ip_len;
+        seg->len = pkt->tcp_len;
+        seg->sends = 0;
+        seg->first_frame = pkt->frame;
+        if (seg->frames)
+            g_array_set_size(seg->frames, 0);
+    }
+    seg->sends++;
+    if (!seg->frames) {
+        seg->frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        g_array_append_val(seg->frames, seg->first_frame);
+    }
+    if (seg->frames->len < MAX_LOST_FRAMES && seg->sends > 1)
+        g_array_append_val(seg->frames, pkt->frame);
+
+    bool can_fragment = s->addr.family == 4 && !seg->df;
+    if (seg->sends < p->x->cfg->pmtud_min_sends || can_fragment || seg->ip_len <= ps->largest_acked ||
+        seg->ip_len <= mtu_floor(s) || seg->ip_len > wire_max(p->conv, from))
+        return;
+    if (pm(ps)->smallest_lost && seg->ip_len > pm(ps)->smallest_lost)
+        return; /* a smaller size already shows the limit */
+    if (pm(ps)->smallest_lost == seg->ip_len && pm(ps)->lost_seq != seg->seq)
+        return; /* keep telling the story of the first segment of that size */
+    losses *l = pm_make(ps);
+    l->smallest_lost = seg->ip_len;
+    l->lost_seq = seg->seq;
+    if (!l->lost_frames)
+        l->lost_frames = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_set_size(l->lost_frames, 0);
+    g_array_append_vals(l->lost_frames, seg->frames->data, seg->frames->len);
+    if (!l->first_lost_time)
+        l->first_lost_time = pkt->time;
+    sender_side_verdict(p, from);
+}
+
+/* PMTUD at work: after the ICMP the sender's segments fit the reported MTU. */
+static void note_pmtud_working(const pass *p, int from)
+{
+    const cl_packet *pkt = p->pkt;
+    pmtu_side *ps = &p->slot->side[from];
+    uint32_t ip_len = pkt->ip.total_len;
+    const losses *l = pm(ps);
+    if (!l->icmp_mtu || l->pmtud_working_noted || pkt->frame <= l->icmp_frame || ip_len > l->icmp_mtu ||
+        ip_len + 64 <= l->icmp_mtu)
+        return;
+    ps->loss->pmtud_working_noted = true;
+    cl_result *r = cl_res(p->x, p->conv);
+    r->experts |= CL_EXP_PMTUD_WORKING;
+    r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+    r->num.pmtu = l->icmp_mtu;
+    r->num.icmp_frame = l->icmp_frame;
+    cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
+                                      "sends %u-byte packets",
+                                      ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
+}
+
+static void note_data(const pass *p, int from)
+{
+    const cl_packet *pkt = p->pkt;
+    const cl_side *s = &p->conv->side[from];
+    pmtu_side *ps = &p->slot->side[from];
+    uint32_t seq = pkt->seq, end = pkt->seq + pkt->tcp_len, ip_len = pkt->ip.total_len;
+
+    if (ip_len > ps->max_ip_sent) {
+        ps->max_ip_sent = ip_len;
+        ps->max_ip_sent_frame = pkt->frame;
+    }
+    if (!ps->has_contiguous) { /* capture began mid-connection */
+        ps->has_contiguous = true;
+        progress(ps, seq, pkt);
+    }
+    if (SEQ_LEQ(seq, ps->contiguous)) {
+        if (SEQ_GT(end, ps->contiguous))
+            progress(ps, end, pkt);
+    } else {
+        ps->gap_open = true;
+    }
+
+    if (!s->has_data_next || !SEQ_LT(seq, s->data_next)) {
+        if (ps->segs.count < p->x->cfg->max_segments)
+            *seg_push(&ps->segs) = (segment){.seq = seq,
+                                             .len = pkt->tcp_len,
+                                             .ip_len = ip_len,
+                                             .sends = 1,
+                                             .first_frame = pkt->frame,
+                                             .df = pkt->ip.df};
+    } else {
+        segment *seg = seg_find(&ps->segs, seq);
+        if (seg)
+            note_retransmission(p, from, seg);
+    }
+    note_pmtud_working(p, from);
+}
+
+static void note_pure_ack(const pass *p, int from)
+{
+    const cl_packet *pkt = p->pkt;
+    pmtu_side *me = &p->slot->side[from];
+    const cl_side *peer = &p->conv->side[!from];
+    bool pure = pkt->tcp_len == 0 && !(pkt->tcp_flags & (CL_TCP_SYN | CL_TCP_FIN | CL_TCP_RST));
+    bool repeated = me->has_last_ack && pkt->ack == me->last_ack;
+    if (!pure || !repeated || !peer->has_data_next || !SEQ_GT(peer->data_next, pkt->ack)) {
+        if (!repeated || !pure)
+            me->dup_count = 0;
+        me->has_last_ack = true;
+        me->last_ack = pkt->ack;
+        return;
+    }
+    if (me->dup_count++ == 0)
+        me->dup_first = pkt->frame;
+    cl_result *r = cl_res(p->x, p->conv);
+    r->has_dupack = true;
+    r->dupack_count = me->dup_count;
+    r->dupack_first = me->dup_first;
+    if (me->dup_count == p->x->cfg->dupack_chain)
+        r->experts |= CL_EXP_DUPACK_CHAIN;
+    if (me->dup_count >= p->x->cfg->dupack_chain)
+        receiver_side_verdict(p, !from, peer->data_next);
+}
+
+/* A RST or FIN carries the sender's next sequence number: data it sent that never showed up here. */
+static void at_end(const pass *p, int from)
+{
+    const cl_packet *pkt = p->pkt;
+    const cl_side *me = &p->conv->side[from];
+    uint32_t known_end = pkt->seq + pkt->tcp_len;
+    if (me->has_data_next && SEQ_GT(me->data_next, known_end))
+        known_end = me->data_next;
+    for (int side = 0; side < 2; side++) {
+        if (pm(&p->slot->side[side])->smallest_lost)
+            sender_side_verdict(p, side); /* with what happened since */
+        else
+            receiver_side_verdict(p, side, side == from ? known_end : p->conv->side[side].data_next);
+    }
+}
+
+static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    (void)state;
+    pass p = {x, conv, slot, pkt};
+    int from = facts->from;
+    pmtu_side *me = &p.slot->side[from], *peer = &p.slot->side[!from];
+    if (pkt->tcp_flags & CL_TCP_SYN) {
+        me->has_contiguous = true;
+        progress(me, pkt->seq + 1, pkt);
+    }
+    if (pm(peer)->smallest_lost && pkt->time > pm(peer)->first_lost_time)
+        peer->loss->peer_alive_after_loss = true;
+    if (pkt->tcp_flags & CL_TCP_ACK) {
+        ack_advance(&p, !from, pkt->ack);
+        note_pure_ack(&p, from);
+    }
+    if (pkt->tcp_len > 0 && !(pkt->tcp_flags & CL_TCP_SYN))
+        note_data(&p, from);
+    if (facts->ends)
+        at_end(&p, from);
+}
+
+static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
+{
+    bool ptb = (pkt->ip.proto == 1 && pkt->icmp_type == 3 && pkt->icmp_code == 4) ||
+               (pkt->ip.proto == 58 && pkt->icmp_type == 2);
+    if (!ptb || pkt->inner.proto != 6)
+        return;
+    cl_tuple t;
+    cl_tuple_make(&t, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, 6);
+    cl_conv *conv = cl_conv_lookup(x->convs, &t);
+    if (!conv)
+        return;
+    int about = cl_side_of(conv, &pkt->inner.src, pkt->inner_sport);
+    if (about < 0)
+        return;
+    cl_conv_touch(x->convs, conv);
+    const cl_side *s = &conv->side[about];
+    uint32_t mtu = pkt->icmp_mtu;
+    uint32_t least = s->addr.family == 6 ? 1280 : 68;
+    if (mtu < least) /* missing (pre-RFC 1191 router) or impossible: take the plateau below the quoted size */
+        mtu = s->addr.family == 6 ? 1280 : cl_pmtu_plateau(68, pkt->inner.total_len);
+    pmtu_slot *slot = cl_conv_slot(conv, ((const pmtu_state *)state)->slot);
+    losses *l = pm_make(&slot->side[about]);
+    l->icmp_mtu = mtu;
+    l->icmp_frame = pkt->frame;
+    l->pmtud_working_noted = false;
+
+    char who[80], from[64];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    cl_addr_format(&pkt->ip.src, 0, from, sizeof(from));
+    cl_result *r = cl_res(x, conv);
+    r->experts |= CL_EXP_PMTUD_ICMP;
+    r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+    r->num.pmtu = mtu;
+    r->num.icmp_frame = pkt->frame;
+    cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", ptb_name(s),
+                                      from, pkt->inner.total_len, who, mtu));
+    cl_conv_charge(x->convs, conv);
+}
+
+static void *pmtu_init(cl_ctx *x, size_t slot)
+{
+    (void)x;
+    pmtu_state *st = g_new0(pmtu_state, 1);
+    st->slot = slot;
+    return st;
+}
+
+static void pmtu_side_reset(void *slot, int side) { side_clear(&((pmtu_slot *)slot)->side[side]); }
+
+static void pmtu_slot_free(void *state, cl_conv *conv, void *slot)
+{
+    (void)state;
+    (void)conv;
+    for (int i = 0; i < 2; i++)
+        side_clear(&((pmtu_slot *)slot)->side[i]);
+}
+
+/* Once the connection was reset, only its verdict matters: the segments in flight go. */
+static void pmtu_after_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    (void)state;
+    (void)x;
+    (void)pkt;
+    (void)facts;
+    if (!conv->rst_seen || conv->reset_link)
+        return;
+    for (int i = 0; i < 2; i++)
+        segs_clear(&((pmtu_slot *)slot)->side[i].segs);
+}
+
+static size_t pmtu_slot_bytes(const void *slot)
+{
+    size_t n = 0;
+    for (int i = 0; i < 2; i++) {
+        const pmtu_side *s = &((const pmtu_slot *)slot)->side[i];
+        n += s->segs.cap * sizeof(segment);
+        if (s->loss)
+            n += sizeof(*s->loss) + (s->loss->lost_frames ? s->loss->lost_frames->len * sizeof(uint32_t) : 0);
+    }
+    return n;
+}
+
+static const cl_pref pmtu_prefs[] = {
+    CL_PREF(pmtud_min_sends, "Black hole: transmissions of one big segment",
+            "A segment larger than any acknowledged one, sent this many times (DF set) and never acknowledged, "
+            "is evidence of a path-MTU black hole",
+            3, 2, UINT32_MAX),
+    CL_PREF(pmtud_stall_ms, "Black hole: receiver-side stall (ms)",
+            "Seen from the receiver, a gap of full-size segments left unfilled this long (ms) counts as a stall", 1000,
+            0, UINT32_MAX),
+    CL_PREF(dupack_chain, "Duplicate ACKs that form a chain",
+            "Repeated pure ACKs for the same sequence number (counted by connlost, window changes ignored) "
+            "that raise an expert info",
+            3, 1, UINT32_MAX),
+    CL_PREF(max_segments, "Most unacknowledged segments tracked per direction",
+            "Bound on the segments kept per direction while waiting for their acknowledgement", 2048, 1, UINT32_MAX),
+    {NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+const cl_analysis cl_analysis_pmtu = {
+    .name = "pmtu",
+    .prefs = pmtu_prefs,
+    .slot_size = sizeof(pmtu_slot),
+    .init = pmtu_init,
+    .free = g_free,
+    .on_icmp = pmtu_on_icmp,
+    .on_tcp = pmtu_on_tcp,
+    .after_tcp = pmtu_after_tcp,
+    .side_reset = pmtu_side_reset,
+    .slot_free = pmtu_slot_free,
+    .slot_bytes = pmtu_slot_bytes,
+};

@@ -1,0 +1,288 @@
+/* DCE/RPC over TCP (ncacn_ip_tcp), read from the payload bytes: PDUs cut from each direction's byte
+ * stream, presentation contexts and the interfaces they name, binds and their answers, calls and faults,
+ * NTLM user names, and dynamic endpoints learned from EPM answers and binds. EMSMDB calls go to the
+ * analyses that listen to DCE/RPC (mapi.c).
+ *
+ * Stubs are often sealed, but the PDU header, the bind, the opnum and the authentication trailer are
+ * always readable; each PDU keeps only its head and tail, which hold all of that.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "rpc_calls.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CL_RPC_HEAD 8192   /* bytes kept from the start of a PDU: a bind and a logon request fit */
+#define CL_RPC_TAIL 1024   /* bytes kept from its end: return code and authentication trailer */
+#define CL_RPC_PROBES 8    /* payload segments of a conversation looked at for a PDU header */
+#define CL_RPC_LISTENERS 4 /* analyses that listen to DCE/RPC calls */
+
+/* ---- PDUs ------------------------------------------------------------------------------------------ */
+
+static void append_ptype(const rpc_pass *p, cl_rpc_info *info, const char *name)
+{
+    if (!info->ptype) {
+        info->ptype = name;
+        return;
+    }
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s, %s", info->ptype, name);
+    info->ptype = intern(p, buf);
+}
+
+static void read_pdu(const rpc_pass *p, const pdu_view *v)
+{
+    rpc_conn *rpc = p->rpc;
+    uint8_t ptype = cl_pdu_at(v, 2)[0];
+    cl_rpc_info *info = info_of(p);
+    append_ptype(p, info, cl_rpc_ptype_name(ptype));
+    if (rpc->client < 0 && (ptype == PT_BIND || ptype == PT_ALTER || ptype == PT_REQUEST || ptype == PT_AUTH3))
+        rpc->client = (int8_t)p->from;
+    else if (rpc->client < 0 && (ptype == PT_BIND_ACK || ptype == PT_RESPONSE || ptype == PT_FAULT))
+        rpc->client = (int8_t)!p->from;
+    switch (ptype) {
+    case PT_BIND:
+    case PT_ALTER:
+        cl_rpc_read_bind(p, v);
+        break;
+    case PT_BIND_ACK:
+    case PT_ALTER_RESP:
+        cl_rpc_read_bind_ack(p, v);
+        break;
+    case PT_BIND_NAK:
+        if (cl_pdu_has(v, 16, 2)) {
+            char buf[96];
+            snprintf(buf, sizeof(buf), "rejected (bind_nak): %s", cl_rpc_nak_reason(cl_pdu_u16(v, 16)));
+            info->bind_result = intern(p, buf);
+        }
+        cl_res(p->x, p->conv)->experts |= CL_EXP_RPC_BIND_REJECTED;
+        break;
+    case PT_AUTH3:
+        cl_rpc_read_auth(p, v);
+        break;
+    case PT_REQUEST:
+        cl_rpc_read_request(p, v);
+        break;
+    case PT_RESPONSE:
+    case PT_FAULT:
+        cl_rpc_read_response(p, v);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Between PDUs a direction keeps no buffer: most connections are idle most of the time. */
+static void dir_reset(rpc_dir *d)
+{
+    d->pdu_len = 0;
+    d->pdu_got = 0;
+    if (d->head)
+        g_byte_array_free(d->head, TRUE);
+    if (d->tail)
+        g_byte_array_free(d->tail, TRUE);
+    d->head = NULL;
+    d->tail = NULL;
+}
+
+/* The header's 16 bytes; false while they are incomplete or when they are no DCE/RPC header. */
+static bool take_header(rpc_dir *d, const uint8_t **b, uint32_t *n)
+{
+    uint32_t take = MIN(*n, 16 - d->head->len);
+    g_byte_array_append(d->head, *b, take);
+    d->pdu_got += take;
+    *b += take;
+    *n -= take;
+    if (d->head->len < 16)
+        return false;
+    if (!cl_rpc_plausible_header(d->head->data, 16)) {
+        d->synced = false; /* not DCE/RPC after all, or lost track */
+        dir_reset(d);
+        return false;
+    }
+    bool le = d->head->data[4] & 0x10;
+    const uint8_t *h = d->head->data;
+    d->pdu_len = le ? (uint32_t)(h[8] | h[9] << 8) : (uint32_t)(h[8] << 8 | h[9]);
+    return true;
+}
+
+/* The PDU's body: its head is kept, of a long one only the last CL_RPC_TAIL bytes beyond it. */
+static void take_body(rpc_dir *d, const uint8_t *b, uint32_t take)
+{
+    uint32_t to_head = d->head->len < CL_RPC_HEAD ? MIN(take, CL_RPC_HEAD - d->head->len) : 0;
+    g_byte_array_append(d->head, b, to_head);
+    if (take > to_head) {
+        uint32_t more = take - to_head, skip = more > CL_RPC_TAIL ? more - CL_RPC_TAIL : 0;
+        if (!d->tail)
+            d->tail = g_byte_array_sized_new(CL_RPC_TAIL);
+        if (skip)
+            g_byte_array_set_size(d->tail, 0);
+        g_byte_array_append(d->tail, b + to_head + skip, more - skip);
+        if (d->tail->len > CL_RPC_TAIL)
+            g_byte_array_remove_range(d->tail, 0, d->tail->len - CL_RPC_TAIL);
+    }
+    d->pdu_got += take;
+}
+
+/* Bytes in stream order; complete PDUs are read at once. */
+static void consume(const rpc_pass *p, const uint8_t *b, uint32_t n)
+{
+    rpc_dir *d = &p->rpc->dir[p->from];
+    while (n && d->synced) {
+        if (!d->head)
+            d->head = g_byte_array_new();
+        if (!d->pdu_len && !take_header(d, &b, &n))
+            return;
+        uint32_t take = MIN(n, d->pdu_len - d->pdu_got);
+        take_body(d, b, take);
+        b += take;
+        n -= take;
+        if (d->pdu_got < d->pdu_len)
+            return;
+        pdu_view v = {d->head->data, d->head->len, NULL, d->pdu_len, d->pdu_len, d->head->data[4] & 0x10};
+        if (d->tail && d->tail->len) {
+            v.tail = d->tail->data;
+            v.tail_off = d->pdu_len - d->tail->len;
+        }
+        read_pdu(p, &v);
+        dir_reset(d);
+    }
+}
+
+/* Whether to read this conversation as DCE/RPC: a PDU header at the start of one of its first payload
+ * segments, or an endpoint learned to serve an interface. */
+static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_packet *pkt)
+{
+    if (slot->conn)
+        return true;
+    if (slot->probes >= CL_RPC_PROBES)
+        return false;
+    slot->probes++;
+    bool known = cl_lru_count(&st->endpoints) && (cl_rpc_endpoint_lookup(st, &pkt->ip.dst, pkt->dport) ||
+                                                  cl_rpc_endpoint_lookup(st, &pkt->ip.src, pkt->sport));
+    if (!cl_rpc_plausible_header(pkt->payload, pkt->payload_caplen) && !known)
+        return false;
+    slot->conn = g_new0(rpc_conn, 1);
+    slot->conn->client = -1;
+    return true;
+}
+
+/* Where this segment's bytes go in the direction's stream: false when there is nothing new to read. */
+static bool stream_position(rpc_dir *d, const cl_packet *pkt, uint32_t *skip)
+{
+    uint32_t end = pkt->seq + pkt->tcp_len;
+    int32_t ahead = d->has_next ? (int32_t)(d->next_seq - pkt->seq) : 0; /* bytes of it already seen */
+    *skip = 0;
+    if (ahead > 0 && (uint32_t)ahead >= pkt->tcp_len)
+        return false;             /* a retransmission of what was seen */
+    if (d->synced && ahead < 0) { /* bytes missing from the capture: wait for the next PDU boundary */
+        d->synced = false;
+        dir_reset(d);
+    } else if (d->synced) {
+        *skip = (uint32_t)ahead;
+    }
+    if (!d->has_next || SEQ_GT(end, d->next_seq)) {
+        d->next_seq = end;
+        d->has_next = true;
+    }
+    if (!d->synced) { /* only new bytes that start a PDU bring it back */
+        if (ahead > 0 || !cl_rpc_plausible_header(pkt->payload, pkt->payload_caplen))
+            return false;
+        d->synced = true;
+        dir_reset(d);
+    }
+    return true;
+}
+
+static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    rpc_slot *rs = slot;
+    if (!pkt->payload || !pkt->payload_caplen || !rpc_start(state, rs, pkt))
+        return;
+    rpc_pass p = {state, x, conv, rs->conn, pkt, facts->from};
+    rpc_dir *d = &rs->conn->dir[facts->from];
+    uint32_t skip;
+    if (!stream_position(d, pkt, &skip))
+        return;
+    if (skip < pkt->payload_caplen)
+        consume(&p, pkt->payload + skip, pkt->payload_caplen - skip);
+    if (pkt->payload_caplen < pkt->tcp_len) { /* cut by the snap length */
+        d->synced = false;
+        dir_reset(d);
+    }
+}
+
+static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
+{
+    (void)state;
+    (void)conv;
+    rpc_conn *rpc = ((rpc_slot *)slot)->conn;
+    if (!rpc)
+        return;
+    for (int i = 0; i < 2; i++)
+        dir_reset(&rpc->dir[i]);
+    if (rpc->contexts)
+        g_array_free(rpc->contexts, TRUE);
+    if (rpc->proposed)
+        g_array_free(rpc->proposed, TRUE);
+    if (rpc->calls)
+        g_hash_table_destroy(rpc->calls);
+    g_free(rpc);
+}
+
+/* Its PDU buffers are counted at their most (a head and a tail being trimmed, each direction). */
+static size_t rpc_slot_bytes(const void *slot)
+{
+    const rpc_conn *rpc = ((const rpc_slot *)slot)->conn;
+    if (!rpc)
+        return 0;
+    return sizeof(*rpc) + 2 * (CL_RPC_HEAD + 2 * CL_RPC_TAIL + 2 * CL_ENTRY_BYTES) +
+           (rpc->contexts ? rpc->contexts->len * sizeof(rpc_ctx) : 0) +
+           (rpc->proposed ? rpc->proposed->len * sizeof(uint16_t) : 0) +
+           rpc->call_order.length * (sizeof(cl_rpc_call) + 2 * CL_ENTRY_BYTES);
+}
+
+static void *rpc_init(cl_ctx *x, size_t slot)
+{
+    (void)slot;
+    rpc_state *st = g_new0(rpc_state, 1);
+    cl_lru_init(&st->endpoints, cl_rpc_endpoint_hash, cl_rpc_endpoint_equal, x->cfg->max_rpc_endpoints,
+                sizeof(endpoint) + CL_ENTRY_BYTES);
+    cl_lru_describe(&st->endpoints, "RPC endpoints", "max_rpc_endpoints", "the oldest learned ones are forgotten",
+                    cl_rpc_endpoint_evict, &st->endpoints);
+    cl_core_add_table(x, &st->endpoints);
+    return st;
+}
+
+static void rpc_free(void *state)
+{
+    rpc_state *st = state;
+    cl_lru_destroy(&st->endpoints);
+    g_free(st);
+}
+
+/* Analyses that listen to DCE/RPC calls get them. */
+static void rpc_subscribe(void *state, const cl_analysis *other, void *other_state)
+{
+    rpc_state *st = state;
+    if (other->rpc_listener && st->n_subscribers < CL_RPC_LISTENERS)
+        st->subscribers[st->n_subscribers++] = (subscriber){other->rpc_listener, other_state};
+}
+
+static const cl_pref rpc_prefs[] = {
+    CL_PREF(max_rpc_endpoints, "Most RPC endpoints learned",
+            "Bound on the (address, port) endpoints learned from EPM answers and binds", 10000, 1, UINT32_MAX),
+    {NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+const cl_analysis cl_analysis_rpc = {
+    .name = "rpc",
+    .prefs = rpc_prefs,
+    .slot_size = sizeof(rpc_slot),
+    .init = rpc_init,
+    .free = rpc_free,
+    .subscribe = rpc_subscribe,
+    .on_tcp = rpc_on_tcp,
+    .slot_free = rpc_slot_free,
+    .slot_bytes = rpc_slot_bytes,
+};

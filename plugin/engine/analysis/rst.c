@@ -1,0 +1,178 @@
+/* Who really sent a RST: the endpoint whose address it carries, or a device on the path that forged it.
+ * Publishes the origin in cl_facts for the analyses after it.
+ *
+ * Three independent signs, each from what the capture shows of that endpoint itself:
+ * - TTL: a host sends every packet of a connection with the same initial TTL over the same path, so the
+ *   TTL seen at one capture point is constant per sender; a RST with another TTL started elsewhere.
+ * - Timing: the endpoint can only answer a packet after it reached it. A RST that answers the other
+ *   side's packet (no ACK flag, its sequence number is that packet's ACK) faster than half the time the
+ *   endpoint's kernel took to answer the handshake came from closer by. It never overrules a matching TTL.
+ * - IPv4 ID: an endpoint that numbers its packets with a per-connection counter continues it in its own
+ *   RST (Linux does for an abortive close); a RST outside the run came from elsewhere (weak).
+ * Data still arriving from the endpoint after "its" RST is checked by the idle analysis.
+ * Works at either vantage point and for any initial TTL (64, 128, 255).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "registry.h"
+
+#include <string.h>
+
+#define MIN_ANSWER_USEFUL 0.002 /* answers faster than 2 ms say nothing about where a RST came from */
+#define ID_RUN_USEFUL 3         /* consecutive small ID steps before the counter is trusted */
+#define ID_STEP_MAX 16
+
+/* What an endpoint's own packets look like at the capture point. */
+typedef struct {
+    uint32_t ttl_frame;
+    uint16_t last_ip_id; /* IPv4 ID of its latest non-RST packet */
+    uint8_t ttl;         /* TTL / hop limit of its latest non-RST packet */
+    uint8_t ip_id_run;   /* consecutive small ID increments: a per-connection counter */
+} rst_side;
+
+typedef struct {
+    rst_side side[2];
+} rst_slot;
+
+static void rst_baseline(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    (void)state;
+    (void)x;
+    (void)conv;
+    rst_side *s = &((rst_slot *)slot)->side[facts->from];
+    if (pkt->tcp_flags & CL_TCP_RST)
+        return;
+    if (pkt->ip.ttl) {
+        s->ttl = pkt->ip.ttl;
+        s->ttl_frame = pkt->frame;
+    }
+    if (pkt->ip.src.family == 4) {
+        uint16_t step = (uint16_t)(pkt->ip.id - s->last_ip_id);
+        s->ip_id_run = step >= 1 && step <= ID_STEP_MAX ? (uint8_t)MIN(s->ip_id_run + 1, 255) : 0;
+        s->last_ip_id = (uint16_t)pkt->ip.id;
+    }
+}
+
+/* Signs for and against the endpoint, and the reasons against it. */
+typedef struct {
+    int forged, genuine;
+    bool ttl_match, too_fast;
+    GString *why;
+} signs;
+
+static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigned tolerance)
+{
+    int ttl_diff = (int)pkt->ip.ttl - (int)s->ttl;
+    if (!s->ttl || !pkt->ip.ttl)
+        return;
+    if (ABS(ttl_diff) > (int)tolerance) {
+        g->forged += 3;
+        g_string_append_printf(g->why, "; TTL %u where its own packets arrive with %u (frame %u): %d hop(s) %s",
+                               pkt->ip.ttl, s->ttl, s->ttl_frame, ABS(ttl_diff),
+                               ttl_diff > 0 ? "closer to the capture point" : "farther away");
+    } else {
+        g->genuine += 2;
+        g->ttl_match = true;
+    }
+}
+
+/* A RST without ACK whose sequence number is the other side's latest ACK answers that packet. */
+static void judge_timing(signs *g, cl_result *r, const cl_side *s, const cl_side *other, int from, const cl_packet *pkt)
+{
+    bool answers = other->last_frame && other->latest_had_ack && !(pkt->tcp_flags & CL_TCP_ACK) &&
+                   pkt->seq == other->latest_ack && pkt->time >= other->last_time;
+    if (!answers)
+        return;
+    r->rst_answers = other->last_frame;
+    r->rst_delay = pkt->time - other->last_time;
+    if (s->min_answer < MIN_ANSWER_USEFUL)
+        return;
+    if (r->rst_delay < s->min_answer / 2) {
+        g->forged += 3;
+        g->too_fast = true;
+        g_string_append_printf(g->why,
+                               "; it answered frame %u after %.1f ms, but the %s never answered faster than %.1f ms",
+                               other->last_frame, r->rst_delay * 1000, cl_role(from), s->min_answer * 1000);
+    } else {
+        g->genuine += 1;
+    }
+}
+
+static void judge_ip_id(signs *g, const rst_side *s, const cl_packet *pkt)
+{
+    if (pkt->ip.src.family != 4 || s->ip_id_run < ID_RUN_USEFUL)
+        return;
+    uint16_t step = (uint16_t)(pkt->ip.id - s->last_ip_id);
+    if (step >= 1 && step <= ID_STEP_MAX)
+        g->genuine += 1;
+    else
+        g->forged += 1;
+}
+
+static cl_rst_origin rst_origin(cl_ctx *x, cl_conv *conv, const rst_slot *slot, int from, const cl_packet *pkt)
+{
+    const cl_side *s = &conv->side[from], *other = &conv->side[!from];
+    const rst_side *rs = &slot->side[from];
+    cl_result *r = cl_res(x, conv);
+    signs g = {.why = g_string_new(NULL)};
+    r->rst_ttl = pkt->ip.ttl;
+    r->rst_ttl_expected = rs->ttl;
+    r->rst_min_delay = s->min_answer;
+    judge_ttl(&g, rs, pkt, x->cfg->rst_ttl_tolerance);
+    judge_timing(&g, r, s, other, from, pkt);
+    judge_ip_id(&g, rs, pkt);
+
+    cl_rst_origin origin = CL_RST_UNKNOWN;
+    if (g.ttl_match && g.too_fast)
+        origin = CL_RST_UNKNOWN; /* the signs disagree: timing alone does not overrule the endpoint's own TTL */
+    else if (g.forged >= 3 && g.forged > g.genuine)
+        origin = CL_RST_FORGED;
+    else if (g.genuine >= 2 && g.genuine > g.forged)
+        origin = CL_RST_GENUINE;
+
+    char who[80];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    switch (origin) {
+    case CL_RST_FORGED:
+        r->rst_origin = "middlebox";
+        r->experts |= CL_EXP_MIDDLEBOX_RESET;
+        cl_result_note(r, g_strdup_printf("RST in the name of %s (the %s) sent by a device on the path%s", who,
+                                          cl_role(from), g.why->str));
+        break;
+    case CL_RST_GENUINE:
+        r->rst_origin = cl_role(from);
+        if (!conv->handshake_seen)
+            cl_result_note(r, g_strdup("no handshake in the capture: client and server were told apart by "
+                                       "their ports (the higher one is the client's)"));
+        break;
+    default:
+        r->rst_origin = "unknown";
+        break;
+    }
+    g_string_free(g.why, TRUE);
+    return origin;
+}
+
+static void rst_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    (void)state;
+    if (pkt->tcp_flags & CL_TCP_RST)
+        facts->origin = rst_origin(x, conv, slot, facts->from, pkt);
+}
+
+static void rst_side_reset(void *slot, int side) { memset(&((rst_slot *)slot)->side[side], 0, sizeof(rst_side)); }
+
+static const cl_pref rst_prefs[] = {
+    CL_PREF(rst_ttl_tolerance, "RST origin: TTL tolerance (hops)",
+            "How far a RST's TTL may differ from its endpoint's own packets and still be the endpoint's", 0, 0,
+            UINT32_MAX),
+    {NULL, NULL, NULL, 0, 0, 0, 0},
+};
+
+const cl_analysis cl_analysis_rst = {
+    .name = "rst",
+    .prefs = rst_prefs,
+    .slot_size = sizeof(rst_slot),
+    .on_tcp = rst_on_tcp,
+    .after_tcp = rst_baseline,
+    .side_reset = rst_side_reset,
+};

@@ -1,0 +1,128 @@
+/* Conversations: the table that finds a packet's conversation, the one TCP endpoint tracker per side that every
+ * analysis reads, and an opaque slot area per conversation that the engine lays out for the analyses (as
+ * Suricata's flow storage). The core knows no analysis: it frees and counts the slots through the hooks it is
+ * given.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CONNLOST_CONV_H
+#define CONNLOST_CONV_H
+
+#include "addr.h"
+#include "config.h"
+#include "lru.h"
+
+/* One endpoint of a TCP conversation as the capture saw it: who it is, what its SYN announced, how far its
+ * sequence space got and when it was last heard. The tracker is updated before the analyses see a packet
+ * (what the packet announces: options, window) and after them (what it sent and acknowledged), so during a
+ * packet the analyses read the state as it was before it. */
+typedef struct {
+    cl_addr addr;
+    uint16_t port;
+    bool seen;
+    bool timestamps;
+    uint16_t mss;  /* MSS this side advertised (limits the other side), 0 if unknown */
+    int8_t wscale; /* its window scale option, -1 if none seen */
+    bool has_data_next;
+    bool has_snd_next;
+    bool has_ack_seen;
+    bool fin_sent;
+    bool new_data_open;  /* new_data_end not acknowledged yet: its answer time is still to be measured */
+    bool latest_had_ack; /* its latest non-RST packet carried an ACK */
+    uint32_t window;     /* latest receive window it advertised, scaled */
+    uint32_t data_next;  /* end of the highest data seen from it (its SYN counts one) */
+    uint32_t snd_next;   /* end of everything it sent, SYN and FIN included */
+    uint32_t ack_seen;   /* highest ACK the other side sent for it */
+    uint32_t new_data_end;
+    uint32_t latest_ack; /* the ACK number of its latest non-RST packet */
+    uint32_t last_frame;
+    double new_data_time; /* when the SYN ending at new_data_end left */
+    double min_answer;    /* fastest it answered the other side's SYN or SYN-ACK, < 0 unknown */
+    double last_time;     /* its latest packet */
+} cl_side;
+
+typedef struct cl_conv cl_conv;
+struct cl_conv {
+    cl_side side[2]; /* [0] client (SYN sender, else first sender), [1] server */
+    cl_tuple tuple;
+    uint32_t id;
+    uint32_t first_frame;
+    double first_time;
+    bool handshake_seen; /* side[0] sent the SYN */
+    bool may_fragment;   /* it sent fragments or packets without DF: remembered a while after it is forgotten */
+    bool rst_seen;
+    uint32_t charged;    /* its bytes as last counted in the table's total */
+    uint32_t prev_frame; /* the conversation's previous TCP packet, either direction */
+    double prev_time;
+    double reset_time;
+    GList *reset_link; /* in the table's reset queue once a RST ended it */
+    cl_lru_node node;
+    _Alignas(8) unsigned char slots[]; /* the analyses' per-conversation state, zeroed at first */
+};
+
+static inline void *cl_conv_slot(const cl_conv *conv, size_t offset) { return (void *)(conv->slots + offset); }
+
+/* How the owner of the slots frees and counts them. */
+typedef struct {
+    void (*free)(cl_conv *conv, void *data);
+    size_t (*bytes)(const cl_conv *conv, void *data);
+    void *data;
+} cl_slot_hooks;
+
+/* A TCP conversation forgotten a moment ago: late evidence about it (fragments declared lost, ICMP
+ * reassembly timeouts) keeps its identity. */
+typedef struct {
+    cl_tuple tuple;
+    uint32_t id, first_frame;
+    double first_time, closed_time;
+    cl_addr client;
+    uint16_t client_port;
+    cl_lru_node node;
+} cl_closed;
+
+typedef struct {
+    const cl_config *cfg;
+    cl_lru table;      /* by tuple: the newest conversation of each port pair; least recently active first */
+    GQueue reset;      /* conversations ended by a RST, oldest first: forgotten after the linger time */
+    cl_lru closed;     /* conversations forgotten a moment ago */
+    double remember_s; /* how long a forgotten conversation's identity is kept */
+    cl_conv *last_tcp; /* the previous TCP packet's conversation */
+    size_t bytes;      /* what the conversations hold, each as last charged */
+    size_t slot_bytes; /* the slot area of each */
+    uint32_t next_id;
+    uint32_t now_frame; /* the frame being fed, and its time */
+    double now_time;
+    cl_slot_hooks hooks;
+} cl_convs;
+
+void cl_convs_init(cl_convs *t, const cl_config *cfg, size_t slot_bytes, cl_slot_hooks hooks);
+void cl_convs_free(cl_convs *t);
+
+/* The packet's TCP conversation, made when new, and in `from` the side that sent it. */
+cl_conv *cl_conv_for_tcp(cl_convs *t, const cl_packet *pkt, int *from);
+/* The UDP (or other non-TCP) conversation of a flow, made when new. */
+cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
+                          uint8_t proto);
+/* The newest conversation of a port pair, NULL if none; not counted as activity. */
+cl_conv *cl_conv_lookup(const cl_convs *t, const cl_tuple *tuple);
+void cl_conv_touch(cl_convs *t, cl_conv *conv);
+/* The side that sends from (addr, port), -1 if neither. */
+int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport);
+const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" */
+
+/* The tracker around the analyses: before returns true when the packet restarts the side (a SYN with a new
+ * initial sequence number): the analyses then start that side over too. */
+bool cl_track_before(cl_conv *conv, int from, const cl_packet *pkt);
+void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt);
+
+/* Counts what the conversation holds now against the table's total. */
+void cl_conv_charge(cl_convs *t, cl_conv *conv);
+/* After a TCP packet: a conversation closed by both FINs and fully acknowledged is forgotten, one ended by a
+ * RST lingers. */
+void cl_conv_after_tcp(cl_convs *t, cl_conv *conv, const cl_packet *pkt);
+/* Forgets what has outlived its time: reset conversations, remembered identities. */
+void cl_convs_expire(cl_convs *t, double now);
+/* Over the memory cap: forget the least recently active conversation / remembered identity; false if none. */
+bool cl_convs_shed(cl_convs *t);
+bool cl_convs_shed_closed(cl_convs *t);
+
+#endif

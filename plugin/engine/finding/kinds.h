@@ -1,0 +1,125 @@
+/* The vocabulary of findings: every expert info, every cause of death and every number connlost can name,
+ * each as one row of an X-macro table (as Wireshark's value_string.h does). The glue expands the same rows into
+ * its field and expert registrations, so a new kind is one row here and the analysis that finds it.
+ * No Wireshark header: groups and severities are the suffixes of Wireshark's PI_* names.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CONNLOST_KINDS_H
+#define CONNLOST_KINDS_H
+
+#include <stdint.h>
+
+/* X(ID, abbrev after "connlost.", group, severity, blurb) */
+#define CL_EXPERTS(X)                                                                                                  \
+    X(PMTUD_BLACKHOLE, "pmtud_blackhole", SEQUENCE, WARN,                                                              \
+      "Path-MTU black hole: big segments vanish, no ICMP fragmentation-needed arrives")                                \
+    X(PMTUD_WORKING, "pmtud_working", PROTOCOL, NOTE, "Path-MTU discovery works: the sender shrank its packets")       \
+    X(PMTUD_ICMP, "pmtud_icmp", PROTOCOL, CHAT, "ICMP packet too big for a tracked conversation")                      \
+    X(FRAGMENT_LOST, "fragment_lost", REASSEMBLE, WARN, "IP datagrams whose fragments never all arrived")              \
+    X(DUPACK_CHAIN, "dupack_chain", SEQUENCE, NOTE, "Chain of duplicate ACKs")                                         \
+    X(LOW_CONFIDENCE, "low_confidence", ASSUMPTION, NOTE, "The verdict rests on thin evidence")                        \
+    X(TABLE_FULL, "table_full", ASSUMPTION, WARN, "A connlost table bound was reached")                                \
+    X(MIDDLEBOX_RESET, "middlebox_reset", SEQUENCE, WARN, "RST forged by a device on the path")                        \
+    X(KEEPALIVE_MISSING, "keepalive_missing", SEQUENCE, WARN,                                                          \
+      "No TCP keep-alive kept the connection through the device's idle timeout")                                       \
+    X(KEEPALIVE_TOO_SPARSE, "keepalive_too_sparse", SEQUENCE, WARN,                                                    \
+      "Keep-alives spaced wider than the device's idle timeout")                                                       \
+    X(PERIODIC_DISCONNECT, "periodic_disconnect", SEQUENCE, WARN,                                                      \
+      "Connections of one client and server are lost at a regular interval")                                           \
+    X(RPC_BIND_REJECTED, "rpc_bind_rejected", RESPONSE_CODE, WARN,                                                     \
+      "RPC bind rejected: bind_nak, or no presentation context accepted")                                              \
+    X(MAPI_SESSION_LEAK, "mapi_session_leak", SEQUENCE, WARN,                                                          \
+      "MAPI session leaked: its connection ended without EcDoDisconnect")                                              \
+    X(MAPI_NEAR_LIMIT, "mapi_sessions_near_limit", RESPONSE_CODE, WARN,                                                \
+      "A user holds nearly as many MAPI sessions as the server allows")                                                \
+    X(MAPI_RECONNECT_BURST, "mapi_reconnect_burst", SEQUENCE, WARN, "Burst of MAPI logons from one client")            \
+    X(MAPI_SESSION_LIMIT, "mapi_session_limit", RESPONSE_CODE, ERROR,                                                  \
+      "Logon refused: the user holds the server's limit of MAPI sessions")                                             \
+    X(VERDICT, "verdict", SEQUENCE, WARN, "Probable cause of the connection loss")
+
+/* Causes of death, the deepest explanation first: the row order IS the verdict's rank, so a client RST after a
+ * black-hole stall stays a black hole. X(ID, slug, the expert the verdict is raised under) */
+#define CL_CAUSES(X)                                                                                                   \
+    X(PMTUD_BLACKHOLE, "pmtud-blackhole", PMTUD_BLACKHOLE)                                                             \
+    X(FRAGMENT_LOSS, "fragment-loss", FRAGMENT_LOST)                                                                   \
+    X(MAPI_SESSION_LIMIT, "mapi-session-limit", MAPI_SESSION_LIMIT)                                                    \
+    X(IDLE_RESET, "idle-reset", VERDICT)                                                                               \
+    X(IDLE_DROP, "idle-drop", VERDICT)                                                                                 \
+    X(MIDDLEBOX_RESET, "middlebox-reset", VERDICT)                                                                     \
+    X(RETRANSMISSION_TIMEOUT, "retransmission-timeout", VERDICT)                                                       \
+    X(PEER_RESET, "peer-reset", VERDICT)
+
+/* Numbers that go with a verdict or a frame; times in seconds. X(ID, member, C type, field type (a suffix of
+ * Wireshark's FT_*, NONE: reported, not a field of its own), abbrev after "connlost.", title, description) */
+#define CL_NUMBERS(X)                                                                                                  \
+    X(PMTU, pmtu, uint32_t, UINT32, "pmtu", "Path MTU",                                                                \
+      "Estimated path MTU in bytes: the ICMP next-hop MTU, else the likely value between the largest size "            \
+      "that got through and the smallest always lost")                                                                 \
+    X(LARGEST_ACKED, largest_acked, uint32_t, UINT32, "pmtu.largest_acked", "Largest size through",                    \
+      "Largest IP packet of the sender that was acknowledged (or reached the capture point)")                          \
+    X(SMALLEST_LOST, smallest_lost, uint32_t, UINT32, "pmtu.smallest_lost", "Smallest size lost",                      \
+      "Smallest IP packet size that was sent again and again and never acknowledged")                                  \
+    X(ICMP_FRAME, icmp_frame, uint32_t, FRAMENUM, "pmtu.icmp", "ICMP too big",                                         \
+      "Frame of the ICMP fragmentation-needed / ICMPv6 packet-too-big about this conversation")                        \
+    X(FRAG, frag_incomplete, uint32_t, UINT32, "frag.incomplete", "Incomplete datagrams",                              \
+      "Datagrams of this conversation whose fragments never all arrived, so far")                                      \
+    X(IDLE, idle, double, RELATIVE_TIME, "idle", "Idle gap",                                                           \
+      "Silence in both directions, with nothing outstanding, before this packet; on a verdict, the silence "           \
+      "before the packet that failed")                                                                                 \
+    X(KEEPALIVE_INTERVAL, keepalive_interval, double, RELATIVE_TIME, "keepalive.interval", "Keep-alive interval",      \
+      "Silence before this keep-alive; on a verdict, the widest seen in the conversation")                             \
+    X(IDLE_TIMEOUT_MIN, idle_timeout_min, double, RELATIVE_TIME, "idle_timeout.min", "Idle timeout above",             \
+      "Longest idle gap a connection of this client and server survived: the device's timeout is longer")              \
+    X(IDLE_TIMEOUT_MAX, idle_timeout_max, double, RELATIVE_TIME, "idle_timeout.max", "Idle timeout at most",           \
+      "Shortest idle gap after which a connection of this client and server failed")                                   \
+    X(KEEPALIVE_RECOMMENDED, keepalive_recommended, double, RELATIVE_TIME, "keepalive.recommended",                    \
+      "Recommended keep-alive",                                                                                        \
+      "Keep-alive (or heartbeat) interval for the device: half the shortest fatal gap, or half the shortest "          \
+      "common device default inside the idle-timeout bracket")                                                         \
+    X(PERIOD, period, double, RELATIVE_TIME, "period", "Disconnect period",                                            \
+      "Regular interval at which this client and server lose connections")                                             \
+    X(PERIOD_COUNT, period_count, uint32_t, UINT32, "period.count", "Periodic disconnects",                            \
+      "Lost connections of this client and server that show the period")                                               \
+    X(RETRANS, retrans, uint32_t, UINT32, "retrans.unanswered", "Unanswered retransmissions",                          \
+      "Retransmissions the sender made without hearing anything from its peer")                                        \
+    X(SESSIONS, sessions, uint32_t, NONE, NULL, NULL, "MAPI sessions the user held")                                   \
+    X(SESSION_LIMIT, session_limit, uint32_t, NONE, NULL, NULL, "The server's limit of MAPI sessions per user")
+
+#define CL_ENUM_ROW(id, ...) CL_EXPERT_##id,
+typedef enum { CL_EXPERTS(CL_ENUM_ROW) CL_EXPERT_COUNT } cl_expert;
+#undef CL_ENUM_ROW
+/* Expert infos a result carries, as a bit set: bit n is expert n. */
+#define CL_BIT_ROW(id, ...) CL_EXP_##id = 1u << CL_EXPERT_##id,
+enum { CL_EXPERTS(CL_BIT_ROW) };
+#undef CL_BIT_ROW
+
+/* 0 is no cause; the lower the number, the deeper the explanation. */
+#define CL_ENUM_ROW(id, ...) CL_CAUSE_##id,
+typedef enum { CL_CAUSE_NONE, CL_CAUSES(CL_ENUM_ROW) CL_CAUSE_COUNT } cl_cause;
+#undef CL_ENUM_ROW
+
+#define CL_ENUM_ROW(id, ...) CL_NUMBER_##id,
+typedef enum { CL_NUMBERS(CL_ENUM_ROW) CL_NUMBER_COUNT } cl_number;
+#undef CL_ENUM_ROW
+/* Which numbers a cl_numbers carries, as a bit set. */
+#define CL_BIT_ROW(id, ...) CL_HAS_##id = 1u << CL_NUMBER_##id,
+enum { CL_NUMBERS(CL_BIT_ROW) };
+#undef CL_BIT_ROW
+
+#define CL_MEMBER_ROW(id, member, type, ...) type member;
+typedef struct {
+    uint32_t has; /* CL_HAS_* */
+    CL_NUMBERS(CL_MEMBER_ROW)
+} cl_numbers;
+#undef CL_MEMBER_ROW
+
+/* The cause's slug ("pmtud-blackhole"), NULL for none; the expert its verdict is raised under. */
+const char *cl_cause_slug(cl_cause cause);
+cl_expert cl_cause_expert(cl_cause cause);
+
+/* Copy the numbers `src` has into `dst`. */
+void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
+/* The same numbers, with the same values. */
+int cl_numbers_equal(const cl_numbers *a, const cl_numbers *b);
+
+#endif

@@ -1,0 +1,135 @@
+/* Per-frame results and interned texts.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "result.h"
+
+#include <string.h>
+
+static void result_clear(cl_result *r)
+{
+    g_free(r->summary);
+    g_free(r->note);
+    g_free(r->frag_lost_ids);
+    g_free(r->rpc);
+    if (r->evidence)
+        g_array_free(r->evidence, TRUE);
+    memset(r, 0, sizeof(*r));
+}
+
+static void result_free(gpointer p)
+{
+    result_clear(p);
+    g_free(p);
+}
+
+static size_t result_bytes(const cl_result *r)
+{
+    return sizeof(*r) + CL_ENTRY_BYTES + (r->summary ? strlen(r->summary) + 1 : 0) +
+           (r->note ? strlen(r->note) + 1 : 0) + (r->frag_lost_ids ? strlen(r->frag_lost_ids) + 1 : 0) +
+           (r->evidence ? r->evidence->len * sizeof(uint32_t) + CL_ENTRY_BYTES : 0) +
+           (r->rpc ? sizeof(*r->rpc) + CL_ENTRY_BYTES : 0);
+}
+
+void cl_results_init(cl_results *rs, unsigned cap_mb)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->list = g_ptr_array_new_with_free_func(result_free);
+    rs->cap_mb = cap_mb;
+    rs->cap = (size_t)cap_mb << 20;
+    rs->strings = g_string_chunk_new(4096);
+    rs->interned = g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+void cl_results_free(cl_results *rs)
+{
+    g_ptr_array_free(rs->list, TRUE);
+    result_clear(&rs->scratch);
+    g_hash_table_destroy(rs->interned);
+    g_string_chunk_free(rs->strings);
+}
+
+void cl_results_next(cl_results *rs)
+{
+    if (rs->full_frame)
+        result_clear(&rs->scratch);
+}
+
+/* Past the cap frames keep nothing; the frame that reached it says so. */
+bool cl_results_keep(cl_results *rs, cl_result *r, uint32_t frame)
+{
+    if (r == &rs->scratch)
+        return false;
+    rs->bytes += result_bytes(r);
+    if (rs->full_frame || rs->bytes <= rs->cap)
+        return true;
+    rs->full_frame = frame;
+    r->experts |= CL_EXP_TABLE_FULL;
+    cl_result_note(r, g_strdup_printf("connlost keeps at most %u MiB of results (preference connlost.max_results_mb): "
+                                      "later frames and conversations get no connlost fields",
+                                      rs->cap_mb));
+    return true;
+}
+
+bool cl_results_charge(cl_results *rs, size_t bytes)
+{
+    if (rs->full_frame)
+        return false;
+    rs->bytes += bytes;
+    return true;
+}
+
+/* Interned texts belong to the results: counted with them, and none is added once they are full (NULL). */
+const char *cl_intern(cl_results *rs, const char *text)
+{
+    const char *known = g_hash_table_lookup(rs->interned, text);
+    if (known)
+        return known;
+    if (rs->full_frame)
+        return NULL;
+    char *kept = g_string_chunk_insert(rs->strings, text);
+    g_hash_table_add(rs->interned, kept);
+    rs->bytes += strlen(kept) + 1 + CL_ENTRY_BYTES;
+    return kept;
+}
+
+cl_result *cl_result_for(cl_frame *f, const cl_conv *conv)
+{
+    if (!f->res && f->results->full_frame) {
+        f->res = &f->results->scratch; /* the analysis goes on, but the frame keeps nothing */
+    } else if (!f->res) {
+        f->res = g_new0(cl_result, 1);
+        g_ptr_array_add(f->results->list, f->res);
+    }
+    if (conv && !f->res->conv_id)
+        f->res->conv_id = conv->id;
+    return f->res;
+}
+
+cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv)
+{
+    cl_result *r = cl_result_for(f, conv);
+    if (!r->rpc) {
+        r->rpc = g_new0(cl_rpc_info, 1);
+        r->rpc->opnum = -1;
+    }
+    return r->rpc;
+}
+
+void cl_result_note(cl_result *r, char *note)
+{
+    if (r->note) {
+        char *both = g_strdup_printf("%s; %s", r->note, note);
+        g_free(r->note);
+        g_free(note);
+        note = both;
+    }
+    r->note = note;
+}
+
+void cl_note_table_full(cl_frame *f, const cl_lru *table)
+{
+    cl_result *r = cl_result_for(f, NULL);
+    r->experts |= CL_EXP_TABLE_FULL;
+    cl_result_note(r, g_strdup_printf("connlost tracks at most %u %s (preference connlost.%s): %s from here on",
+                                      table->bound, table->what, table->pref, table->then));
+}
