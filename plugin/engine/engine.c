@@ -61,12 +61,16 @@ static size_t slot_layout(cl_engine *eng)
     return at;
 }
 
+#define EACH(eng, hook, i) for (unsigned i = 0; i < (eng)->hook.n; i++)
+#define HOOK(eng, hook, i) (eng)->hook.row[i].a->hook
+#define STATE(eng, hook, i) (eng)->hook.row[i].state
+#define SLOT(eng, hook, i, conv) cl_conv_slot(conv, (eng)->hook.row[i].slot)
+
 static void slots_free(cl_conv *conv, void *data)
 {
     cl_engine *eng = data;
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->slot_free)
-            cl_registry[i]->slot_free(eng->state[i], conv, cl_conv_slot(conv, eng->slot[i]));
+    EACH (eng, slot_free, i)
+        HOOK(eng, slot_free, i)(STATE(eng, slot_free, i), conv, SLOT(eng, slot_free, i, conv));
     cl_verdict_slot_free(&eng->verdicts, conv);
 }
 
@@ -74,10 +78,33 @@ static size_t slots_bytes(const cl_conv *conv, void *data)
 {
     const cl_engine *eng = data;
     size_t n = cl_verdict_slot_bytes(&eng->verdicts, conv);
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->slot_bytes)
-            n += cl_registry[i]->slot_bytes(cl_conv_slot(conv, eng->slot[i]));
+    EACH (eng, slot_bytes, i)
+        n += HOOK(eng, slot_bytes, i)(SLOT(eng, slot_bytes, i, conv));
     return n;
+}
+
+/* Each hook's list of the analyses that have it. */
+static void list_hooks(cl_engine *eng)
+{
+    for (size_t i = 0; i < cl_registry_len; i++) {
+        const cl_analysis *a = cl_registry[i];
+#define LIST(hook)                                                                                                     \
+    if (a->hook)                                                                                                       \
+        eng->hook.row[eng->hook.n++] = (typeof(eng->hook.row[0])){a, eng->state[i], eng->slot[i]};
+        LIST(on_ip)
+        LIST(on_icmp)
+        LIST(on_tcp)
+        LIST(after_tcp)
+        LIST(side_reset)
+        LIST(slot_free)
+        LIST(slot_bytes)
+        LIST(state_bytes)
+        LIST(shed)
+#undef LIST
+    }
+    for (unsigned i = 0; i < eng->tables->len; i++)
+        if (((cl_lru *)g_ptr_array_index(eng->tables, i))->entry_bytes)
+            g_ptr_array_add(eng->priced, g_ptr_array_index(eng->tables, i));
 }
 
 /* Every analysis that subscribes to others meets every other one once. */
@@ -100,12 +127,14 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     cl_results_init(&eng->results, eng->cfg.max_results_mb);
     cl_verdicts_init(&eng->verdicts, &eng->convs, &eng->results, 0);
     eng->tables = g_ptr_array_new();
-    g_ptr_array_add(eng->tables, &eng->convs.table);
-    g_ptr_array_add(eng->tables, &eng->convs.closed);
-    eng->x = (cl_ctx){&eng->cfg, &eng->convs, &eng->verdicts, eng->tables, {&eng->results, NULL}};
+    eng->x = (cl_ctx){&eng->cfg, &eng->convs, &eng->verdicts, eng->tables, false, {&eng->results, NULL}};
+    cl_core_add_table(&eng->x, &eng->convs.table);
+    cl_core_add_table(&eng->x, &eng->convs.closed);
     for (size_t i = 0; i < cl_registry_len; i++)
         eng->state[i] = cl_registry[i]->init ? cl_registry[i]->init(&eng->x, eng->slot[i]) : NULL;
     wire(eng);
+    eng->priced = g_ptr_array_new();
+    list_hooks(eng);
     return eng;
 }
 
@@ -118,6 +147,7 @@ void cl_engine_free(cl_engine *eng)
         if (cl_registry[i]->free)
             cl_registry[i]->free(eng->state[i]);
     cl_verdicts_free(&eng->verdicts);
+    g_ptr_array_free(eng->priced, TRUE);
     g_ptr_array_free(eng->tables, TRUE);
     cl_results_free(&eng->results); /* last: results and analyses point to its interned texts */
     g_free(eng);
@@ -137,16 +167,13 @@ static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reass
     facts.first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
                       ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[facts.from].fin_sent);
     if (cl_track_before(conv, facts.from, pkt))
-        for (size_t i = 0; i < cl_registry_len; i++)
-            if (cl_registry[i]->side_reset)
-                cl_registry[i]->side_reset(cl_conv_slot(conv, eng->slot[i]), facts.from);
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->on_tcp)
-            cl_registry[i]->on_tcp(eng->state[i], x, conv, cl_conv_slot(conv, eng->slot[i]), pkt, &facts);
+        EACH (eng, side_reset, i)
+            HOOK(eng, side_reset, i)(SLOT(eng, side_reset, i, conv), facts.from);
+    EACH (eng, on_tcp, i)
+        HOOK(eng, on_tcp, i)(STATE(eng, on_tcp, i), x, conv, SLOT(eng, on_tcp, i, conv), pkt, &facts);
     cl_track_after(conv, facts.from, pkt);
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->after_tcp)
-            cl_registry[i]->after_tcp(eng->state[i], x, conv, cl_conv_slot(conv, eng->slot[i]), pkt, &facts);
+    EACH (eng, after_tcp, i)
+        HOOK(eng, after_tcp, i)(STATE(eng, after_tcp, i), x, conv, SLOT(eng, after_tcp, i, conv), pkt, &facts);
     if (facts.ends && facts.first_end)
         cl_verdict_show(&eng->verdicts, conv, &x->frame);
     cl_verdict_seen(&eng->verdicts, conv, pkt);
@@ -158,16 +185,14 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
 {
     cl_packet whole;
     bool reassembled = false;
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->on_ip && cl_registry[i]->on_ip(eng->state[i], x, pkt, &whole))
-            reassembled = true;
+    EACH (eng, on_ip, i)
+        reassembled |= HOOK(eng, on_ip, i)(STATE(eng, on_ip, i), x, pkt, &whole);
     if (reassembled)
         pkt = &whole; /* the last fragment completes a TCP segment */
     cl_convs_expire(&eng->convs, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
-        for (size_t i = 0; i < cl_registry_len; i++)
-            if (cl_registry[i]->on_icmp)
-                cl_registry[i]->on_icmp(eng->state[i], x, pkt);
+        EACH (eng, on_icmp, i)
+            HOOK(eng, on_icmp, i)(STATE(eng, on_icmp, i), x, pkt);
         return;
     }
     if (pkt->has_tcp)
@@ -177,11 +202,10 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
 size_t cl_engine_state_bytes(const cl_engine *eng)
 {
     size_t n = eng->convs.bytes;
-    for (unsigned i = 0; i < eng->tables->len; i++)
-        n += cl_lru_bytes(g_ptr_array_index(eng->tables, i));
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->state_bytes)
-            n += cl_registry[i]->state_bytes(eng->state[i]);
+    for (unsigned i = 0; i < eng->priced->len; i++)
+        n += cl_lru_bytes(g_ptr_array_index(eng->priced, i));
+    EACH (eng, state_bytes, i)
+        n += HOOK(eng, state_bytes, i)(STATE(eng, state_bytes, i));
     return n;
 }
 
@@ -190,8 +214,8 @@ size_t cl_engine_result_bytes(const cl_engine *eng) { return eng->results.bytes;
 /* Sheds what an analysis keeps outside conversations, oldest first; false if none has anything left. */
 static bool shed_analyses(cl_engine *eng)
 {
-    for (size_t i = 0; i < cl_registry_len; i++)
-        if (cl_registry[i]->shed && cl_registry[i]->shed(eng->state[i]))
+    EACH (eng, shed, i)
+        if (HOOK(eng, shed, i)(STATE(eng, shed, i)))
             return true;
     return false;
 }
@@ -223,6 +247,9 @@ static void hold_state_cap(cl_engine *eng, cl_ctx *x)
 /* Each table that reached its bound says so once, on the frame where it did. */
 static void say_full_tables(cl_engine *eng, cl_ctx *x)
 {
+    if (!x->table_full_pending)
+        return;
+    x->table_full_pending = false;
     for (unsigned i = 0; i < eng->tables->len; i++) {
         cl_lru *t = g_ptr_array_index(eng->tables, i);
         if (t->full_pending && t->what && cl_lru_take_full(t))

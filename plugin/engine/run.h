@@ -9,6 +9,17 @@
 
 #define CL_MAX_ANALYSES 16
 
+/* The analyses that have one hook, in registry order, with what the hook needs: built once, so a frame runs
+ * only the hooks that exist. */
+typedef struct {
+    struct {
+        const cl_analysis *a;
+        void *state;
+        size_t slot;
+    } row[CL_MAX_ANALYSES];
+    unsigned n;
+} cl_hook_list;
+
 struct cl_engine {
     cl_config cfg;
     cl_convs convs;
@@ -18,7 +29,9 @@ struct cl_engine {
     cl_ctx x;          /* what the analyses work with; its frame is reset for each frame */
     void *state[CL_MAX_ANALYSES];
     size_t slot[CL_MAX_ANALYSES]; /* where each analysis's slot lies in a conversation */
-    double first_time;            /* the capture's first frame */
+    cl_hook_list on_ip, on_icmp, on_tcp, after_tcp, side_reset, slot_free, slot_bytes, state_bytes, shed;
+    GPtrArray *priced; /* the tables whose entries are counted against max_state_mb */
+    double first_time; /* the capture's first frame */
     bool state_cap_said;
 };
 

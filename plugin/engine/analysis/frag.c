@@ -289,7 +289,7 @@ static datagram *datagram_new(frag_state *st, const datagram *key, const cl_pack
 {
     if (g_hash_table_size(st->datagrams) >= st->bound.bound) {
         frag_shed(st);
-        st->bound.full_pending = !st->bound.full_said;
+        cl_lru_note_full(&st->bound);
     }
     datagram *dg = g_new0(datagram, 1);
     *dg = *key;

@@ -6,6 +6,9 @@
  */
 #include "registry.h"
 
+extern const cl_analysis cl_analysis_frag, cl_analysis_pmtu, cl_analysis_rst, cl_analysis_idle, cl_analysis_rpc,
+    cl_analysis_mapi;
+
 const cl_analysis *const cl_registry[] = {
     &cl_analysis_frag, &cl_analysis_pmtu, &cl_analysis_rst, &cl_analysis_idle, &cl_analysis_rpc, &cl_analysis_mapi,
 };

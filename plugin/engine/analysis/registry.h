@@ -7,15 +7,16 @@
 
 #include "analysis.h"
 
-extern const cl_analysis cl_analysis_frag, cl_analysis_pmtu, cl_analysis_rst, cl_analysis_idle, cl_analysis_rpc,
-    cl_analysis_mapi;
-
 /* Every analysis the engine runs, in the order it runs them. */
 extern const cl_analysis *const cl_registry[];
 extern const size_t cl_registry_len;
 
 /* A bounded table of an analysis: counted against max_state_mb, and its table-full note said. */
-static inline void cl_core_add_table(cl_ctx *x, cl_lru *table) { g_ptr_array_add(x->tables, table); }
+static inline void cl_core_add_table(cl_ctx *x, cl_lru *table)
+{
+    table->alert = &x->table_full_pending;
+    g_ptr_array_add(x->tables, table);
+}
 
 /* The largest RFC 1191 MTU plateau in [above, below), else `above` (pmtu.c). */
 uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below);

@@ -42,11 +42,20 @@ bool cl_lru_shed(cl_lru *t)
     return true;
 }
 
-void cl_lru_make_room(cl_lru *t)
+void cl_lru_note_full(cl_lru *t)
 {
     cl_lru *noting = t->note_with ? t->note_with : t;
+    if (noting->full_said)
+        return;
+    noting->full_pending = true;
+    if (noting->alert)
+        *noting->alert = true;
+}
+
+void cl_lru_make_room(cl_lru *t)
+{
     while (cl_lru_count(t) >= t->bound && cl_lru_shed(t))
-        noting->full_pending = !noting->full_said;
+        cl_lru_note_full(t);
 }
 
 void cl_lru_insert(cl_lru *t, const void *key, void *entry, cl_lru_node *node)

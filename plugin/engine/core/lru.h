@@ -32,6 +32,7 @@ typedef struct {
     bool full_said;                 /* the note was taken (once per table) */
     bool full_pending;              /* the bound was reached and the note not taken yet */
     void *note_with;                /* another cl_lru whose note speaks for this table too, or NULL */
+    bool *alert;                    /* set when full_pending is: one flag for all tables, checked once a frame */
     cl_lru_evict_fn evict;
     void *evict_data;
 } cl_lru;
@@ -60,6 +61,8 @@ void cl_lru_touch(cl_lru *t, cl_lru_node *node);
 void cl_lru_pin(cl_lru *t, cl_lru_node *node, bool pin);
 /* Evicts the least recently used entry; false if there is none. */
 bool cl_lru_shed(cl_lru *t);
+/* The bound was reached: the table-full note is to be said (once per table, or by its note_with). */
+void cl_lru_note_full(cl_lru *t);
 /* True once after the bound was first reached: the caller says the table-full note then. */
 bool cl_lru_take_full(cl_lru *t);
 

@@ -12,7 +12,8 @@ typedef struct {
     const cl_config *cfg;
     cl_convs *convs;
     cl_verdicts *verdicts;
-    GPtrArray *tables; /* every bounded table (cl_lru*): counted against max_state_mb, each says when it is full */
+    GPtrArray *tables;       /* every bounded table (cl_lru*): counted against max_state_mb, each says when full */
+    bool table_full_pending; /* one of them reached its bound on this frame */
     cl_frame frame;    /* this frame's result */
 } cl_ctx;
 
