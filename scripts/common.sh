@@ -15,6 +15,8 @@ as_root() {
 ensure_deps() {
     local missing=""
     for p in $CONNLOST_PACKAGES; do
+        # Debian 13 and later: pkgconf is the pkg-config (the package pkg-config is gone)
+        [ "$p" = pkg-config ] && command -v pkg-config >/dev/null 2>&1 && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
     done
     [ -z "$missing" ] && return 0
@@ -35,6 +37,31 @@ build_plugin() {
     local dir=$1; shift
     cmake -S "$CONNLOST_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null || die "cmake configure failed"
     cmake --build "$dir" -j "$(nproc)" >/dev/null || { cmake --build "$dir" 2>&1 | tail -30 >&2; die "build failed"; }
+}
+
+# build_plugin_checked DIR [cmake args...]: for the tests. A clean build with -Werror whose whole output shows
+# (every warning of a compiler or of cmake is visible in the log); fails on any error. Warning-free means 0
+# lines with "warning:" and no "CMake Warning". -Werror comes from the CONNLOST_WERROR option when
+# CMakeLists.txt has it, else from CMAKE_C_FLAGS.
+build_plugin_checked() {
+    local dir=$1; shift
+    local werror=-DCMAKE_C_FLAGS=-Werror log
+    grep -qE "^[[:space:]]*option\([[:space:]]*CONNLOST_WERROR" "$CONNLOST_ROOT/CMakeLists.txt" && werror=-DCONNLOST_WERROR=ON
+    log=$(mktemp /tmp/connlost-build.XXXXXX)
+    echo "== build: cmake $werror${*:+ $*} (gcc $(gcc -dumpfullversion 2>/dev/null), Wireshark $(ws_version_xy))"
+    # the status goes through a file: the output goes through tee, and set -e / pipefail would end the caller first
+    { rc=0
+      cmake -S "$CONNLOST_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$werror" "$@" &&
+        cmake --build "$dir" --clean-first -j "$(nproc)" || rc=$?
+      echo "$rc" >"$log.rc"; } 2>&1 | tee "$log"
+    local rc
+    rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+    BUILD_WARNINGS=$(grep -cE 'warning:|CMake Warning' "$log" || true)
+    rm -f "$log" "$log.rc"
+    [ "$rc" -eq 0 ] || die "build failed (-Werror: a warning is an error; see the output above)"
+    [ "$BUILD_WARNINGS" -eq 0 ] || die "build printed $BUILD_WARNINGS warning line(s), see above"
+    BUILD_FLAGS="-Wall -Wextra -Werror via ${werror#-D}"
+    return 0
 }
 
 # Wireshark's plugin directory name (X.Y) for the installed tshark.

@@ -33,6 +33,19 @@ IDLE_CAUSES = {"idle-reset", "idle-drop"}
 PLATEAUS = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68}
 
 passed = failed = 0
+# Wireshark 4.4 and later escape \ and " in -T fields strings (CONTOSO\\user1; -E escape=n keeps it): undone here,
+# so the values compare as they are, as 4.0 prints them
+ESCAPES_FIELDS = False
+FIELD_ESCAPE = re.compile(r'\\([\\"])')
+# and print FT_BOOLEAN fields as True/False, not 1/0: mapped back for the fields in BOOLEANS
+BOOLEANS = set()
+BOOLEAN_AS_DIGIT = {"True": "1", "False": "0"}
+
+
+def tshark_version(tshark):
+    out = subprocess.run(tshark + ["--version"], capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out.split("\n", 1)[0])
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
 
 
 def check(name, ok, detail=""):
@@ -72,6 +85,10 @@ def run(tshark, capture, two_pass):
     rows = []
     for line in out.stdout.splitlines():
         cols = line.split("\t")
+        if ESCAPES_FIELDS:
+            cols = [FIELD_ESCAPE.sub(r"\1", c) for c in cols]
+            cols = [",".join(BOOLEAN_AS_DIGIT.get(v, v) for v in c.split(",")) if f in BOOLEANS else c
+                    for f, c in zip(FIELDS, cols)]
         cols += [""] * (len(FIELDS) - len(cols))
         rows.append(dict(zip(FIELDS, cols)))
     return rows
@@ -443,14 +460,22 @@ def check_mapi(name, t, one):
 
 
 def main():
+    global ESCAPES_FIELDS
     tshark = sys.argv[1].split()
     directory = sys.argv[2]
+    version = tshark_version(tshark)
+    ESCAPES_FIELDS = version >= (4, 4, 0)
+    check(f"tshark version known ({'.'.join(map(str, version))})", version >= (4, 0, 0))
     truths = sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".truth"))
     check("captures present", len(truths) > 0, directory)
     # the single-pass / -2 comparison covers every field and expert the plugin registers, not only those above
     listed = subprocess.run(tshark + ["-G", "fields"], capture_output=True, text=True, timeout=120).stdout
-    registered = [c[2] for c in (line.split("\t") for line in listed.splitlines()) if len(c) > 4 and c[4] == "connlost"]
+    rows = [c for c in (line.split("\t") for line in listed.splitlines()) if len(c) > 4 and c[0] == "F"]
+    registered = [c[2] for c in rows if c[4] == "connlost"]
     FIELDS.extend(f for f in registered if f not in FIELDS)
+    BOOLEANS.update(c[2] for c in rows if c[3] == "FT_BOOLEAN" and c[2] in FIELDS)
+    check(f"the FT_BOOLEAN fields compared are known ({len(BOOLEANS)})", "tcp.flags.reset" in BOOLEANS,
+          str(sorted(BOOLEANS)))
     check("every registered connlost field is compared between one pass and -2", len(registered) >= 60,
           f"{len(registered)} fields")
     for path in truths:
