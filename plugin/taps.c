@@ -70,42 +70,37 @@ static cl_tap_init_result report_init(const char *opt_arg, void *userdata _U_)
 
 /* -z connlost,tree and Statistics > connlost: conversations per cause (counted at their first verdict), RST
  * origins, MAPI events. */
-static int st_causes = -1, st_origins = -1, st_mapi = -1;
-static GHashTable *tree_counted; /* conversations already counted */
+/* Each open tree keeps its own counts in its own nodes: two at once (-z connlost,tree twice, two Statistics
+ * windows) count the same, and closing one leaves the other whole. */
+#define NODE_CAUSES "Diagnosed conversations by cause"
+#define NODE_ORIGINS "RSTs by origin"
+#define NODE_MAPI "MAPI"
 
 static void tree_init(stats_tree *st)
 {
-    st_causes = stats_tree_create_node(st, "Diagnosed conversations by cause", 0, STAT_DT_INT, TRUE);
-    st_origins = stats_tree_create_node(st, "RSTs by origin", 0, STAT_DT_INT, TRUE);
-    st_mapi = stats_tree_create_node(st, "MAPI", 0, STAT_DT_INT, TRUE);
-    if (!tree_counted)
-        tree_counted = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_remove_all(tree_counted);
+    stats_tree_create_node(st, NODE_CAUSES, 0, STAT_DT_INT, TRUE);
+    stats_tree_create_node(st, NODE_ORIGINS, 0, STAT_DT_INT, TRUE);
+    stats_tree_create_node(st, NODE_MAPI, 0, STAT_DT_INT, TRUE);
 }
 
-static void tree_cleanup(stats_tree *st _U_)
-{
-    if (tree_counted)
-        g_hash_table_destroy(tree_counted);
-    tree_counted = NULL;
-}
+static void tree_cleanup(stats_tree *st _U_) {}
 
 static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
                                      const void *result, tap_flags_t flags _U_)
 {
     const cl_result *r = result;
-    if (r->cause && !g_hash_table_contains(tree_counted, GUINT_TO_POINTER(r->conv_id))) {
-        g_hash_table_add(tree_counted, GUINT_TO_POINTER(r->conv_id));
-        tick_stat_node(st, "Diagnosed conversations by cause", 0, FALSE);
-        tick_stat_node(st, cl_cause_slug(r->cause), st_causes, FALSE);
+    if (r->cause && r->first_verdict) { /* a conversation counts once, where its first verdict is shown */
+        tick_stat_node(st, NODE_CAUSES, 0, FALSE);
+        tick_stat_node(st, cl_cause_slug(r->cause), stats_tree_parent_id_by_name(st, NODE_CAUSES), FALSE);
     }
     if (r->rst_origin) {
-        tick_stat_node(st, "RSTs by origin", 0, FALSE);
-        tick_stat_node(st, r->rst_origin, st_origins, FALSE);
+        tick_stat_node(st, NODE_ORIGINS, 0, FALSE);
+        tick_stat_node(st, r->rst_origin, stats_tree_parent_id_by_name(st, NODE_ORIGINS), FALSE);
     }
     const cl_rpc_info *x = r->rpc;
     if (x && (x->has_sessions || x->leaked)) {
-        tick_stat_node(st, "MAPI", 0, FALSE);
+        int st_mapi = stats_tree_parent_id_by_name(st, NODE_MAPI);
+        tick_stat_node(st, NODE_MAPI, 0, FALSE);
         if (x->has_sessions && x->mapi_op && !x->has_error && strstr(x->mapi_op, "Connect"))
             tick_stat_node(st, "logons", st_mapi, FALSE);
         if (x->has_error)

@@ -553,6 +553,24 @@ static void test_periodic(void)
     cl_engine_free(h.eng);
 }
 
+/* A TTL tolerance of 2^31 hops or more once made every RST "forged": the preference is held to 0-255 hops. */
+static void test_ttl_tolerance_extreme(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cfg.rst_ttl_tolerance = 0x80000000u;
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *r = tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 201, 0, true, 0.01);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "server") == 0);
+    cl_engine_free(h.eng);
+    cfg.rst_ttl_tolerance = UINT32_MAX;
+    handshake(&h, &cfg);
+    r = tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 201, 0, true, 0.01);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "server") == 0);
+    cl_engine_free(h.eng);
+}
+
 /* Resets by the endpoints themselves: an application abort, giving up after retransmissions. */
 static void test_endpoint_resets(void)
 {
@@ -1007,6 +1025,7 @@ int main(void)
     test_keepalives();
     test_periodic();
     test_endpoint_resets();
+    test_ttl_tolerance_extreme();
     test_rst_timing();
     test_idle_bad_input();
     test_idle_edge_cases();

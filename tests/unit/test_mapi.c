@@ -277,6 +277,27 @@ static void test_bind_and_session(void)
     cl_engine_free(c.eng);
 }
 
+/* Extreme preferences: a burst count of ten million once charged every client 560 MB, so the state cap forgot
+ * every conversation on every frame; a limit of 53 687 092 or more overflowed the near-limit threshold and warned
+ * on the first session. Both now leave the session count and the warnings as they are. */
+static void test_extreme_prefs(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    cfg.mapi_burst_count = 10000000;
+    cfg.mapi_limit = 53687092;
+    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50001, 6001);
+    bind_emsmdb(&c);
+    const cl_result *r = logon(&c, 2, 0xaa, 0);
+    CHECK(r && r->rpc && r->rpc->has_sessions && r->rpc->sessions == 1);
+    CHECK(r && !(r->experts & CL_EXP_MAPI_NEAR_LIMIT));
+    r = logon(&c, 3, 0xab, 0);
+    CHECK(r && r->rpc && r->rpc->sessions == 2); /* the connection and its sessions were not forgotten */
+    CHECK(cl_engine_state_bytes(c.eng) < (1u << 20));
+    cl_engine_free(c.eng);
+}
+
 static void test_bind_rejected(void)
 {
     cl_config cfg;
@@ -673,6 +694,7 @@ int main(void)
 {
     test_bind_and_session();
     test_bind_rejected();
+    test_extreme_prefs();
     test_leak_and_limit();
     test_sealed();
     test_endpoint_learning();

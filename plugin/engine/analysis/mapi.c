@@ -67,7 +67,10 @@ typedef struct {
     cl_lru users;    /* by name */
     cl_lru clients;  /* by address */
     uint32_t late;   /* EMSMDB connections that began before the capture */
+    size_t logons;   /* logon times the clients hold */
 } mapi_state;
+
+#define LOGON_BYTES (sizeof(double) + CL_ENTRY_BYTES)
 
 static const char *error_name(uint32_t code)
 {
@@ -134,6 +137,7 @@ static void client_evict(void *entry, void *data)
     mapi_state *st = data;
     mapi_client *c = entry;
     cl_lru_remove(&st->clients, &c->addr, c, &c->node);
+    st->logons -= c->logons.length;
     g_queue_clear_full(&c->logons, g_free);
     g_free(c);
 }
@@ -150,8 +154,9 @@ static void *mapi_init(cl_ctx *x, size_t slot)
                     "the oldest are forgotten and session counts are lower bounds", session_evict, st);
     cl_lru_init(&st->users, g_str_hash, g_str_equal, cfg->max_mapi_sessions, sizeof(mapi_user) + 2 * CL_ENTRY_BYTES);
     cl_lru_describe(&st->users, NULL, NULL, NULL, user_evict, st);
+    /* a client's logon times are counted as it holds them (state_bytes), not at the most it may hold */
     cl_lru_init(&st->clients, cl_addr_hash, cl_addr_equal, cfg->max_mapi_sessions,
-                sizeof(mapi_client) + cfg->mapi_burst_count * (sizeof(double) + CL_ENTRY_BYTES));
+                sizeof(mapi_client) + CL_ENTRY_BYTES);
     cl_lru_describe(&st->clients, NULL, NULL, NULL, client_evict, st);
     st->users.note_with = &st->sessions; /* one note speaks for the three tables */
     st->clients.note_with = &st->sessions;
@@ -219,10 +224,11 @@ static const char *user_name(cl_ctx *x, const cl_rpc_event *e)
     return cl_intern(x->frame.results, buf);
 }
 
+/* In 64 bits: the limit times the percentage overflows 32 bits from a limit of 42 949 673 on. */
 static unsigned near_threshold(const cl_config *cfg)
 {
-    unsigned t = (cfg->mapi_limit * cfg->mapi_near_pct + 99) / 100;
-    return MAX(t, 1);
+    uint64_t t = ((uint64_t)cfg->mapi_limit * cfg->mapi_near_pct + 99) / 100;
+    return (unsigned)MAX(t, 1);
 }
 
 static void show_counts(const mapi_state *st, cl_ctx *x, const cl_conv *conv, mapi_user *u, const mapi_client *c)
@@ -250,8 +256,11 @@ static void logon_request(void *state, cl_ctx *x, const cl_rpc_event *e)
     double *t = g_new(double, 1);
     *t = e->pkt->time;
     g_queue_push_tail(&c->logons, t);
-    while (c->logons.length > st->cfg->mapi_burst_count)
+    st->logons++;
+    while (c->logons.length > st->cfg->mapi_burst_count) {
         g_free(g_queue_pop_head(&c->logons));
+        st->logons--;
+    }
     double oldest = *(double *)g_queue_peek_head(&c->logons);
     bool burst = c->logons.length >= st->cfg->mapi_burst_count && e->pkt->time - oldest <= st->cfg->mapi_burst_s;
     if (burst && !c->burst_noted) {
@@ -542,6 +551,8 @@ static void mapi_report(const void *state, GString *s, GHashTable *only)
     g_ptr_array_free(users, TRUE);
 }
 
+static size_t mapi_state_bytes(const void *state) { return ((const mapi_state *)state)->logons * LOGON_BYTES; }
+
 static const cl_rpc_listener mapi_listener = {logon_request, logon, disconnect, late};
 
 static const cl_pref mapi_prefs[] = {
@@ -549,12 +560,12 @@ static const cl_pref mapi_prefs[] = {
         mapi_limit, "MAPI sessions per user allowed",
         "Sessions the server allows one user (Exchange: 32, event 9646); a refused logon at this count is the cause "
         "mapi-session-limit",
-        32, 1, UINT32_MAX),
+        32, 1, 1000000),
     CL_PREF(mapi_near_pct, "MAPI sessions: warn at (% of the limit)",
             "Sessions a user holds, in % of the limit, that raise the near-limit warning", 80, 1, 100),
     CL_PREF(mapi_burst_count, "MAPI reconnect burst: logons",
             "Logons (EcDoConnect/EcDoConnectEx) from one client within the burst window that make a reconnect burst",
-            10, 2, UINT32_MAX),
+            10, 2, 100000),
     CL_PREF(mapi_burst_s, "MAPI reconnect burst: window (s)", "Window for the reconnect burst, in seconds", 60, 0,
             UINT32_MAX),
     CL_PREF(max_mapi_sessions, "Most MAPI sessions tracked",
@@ -570,6 +581,7 @@ const cl_analysis cl_analysis_mapi = {
     .slot_size = sizeof(mapi_slot),
     .init = mapi_init,
     .free = mapi_free,
+    .state_bytes = mapi_state_bytes,
     .after_tcp = mapi_after_tcp,
     .slot_free = mapi_slot_free,
     .slot_bytes = mapi_slot_bytes,

@@ -163,8 +163,7 @@ static void rst_side_reset(void *slot, int side) { memset(&((rst_slot *)slot)->s
 
 static const cl_pref rst_prefs[] = {
     CL_PREF(rst_ttl_tolerance, "RST origin: TTL tolerance (hops)",
-            "How far a RST's TTL may differ from its endpoint's own packets and still be the endpoint's", 0, 0,
-            UINT32_MAX),
+            "How far a RST's TTL may differ from its endpoint's own packets and still be the endpoint's", 0, 0, 255),
     {NULL, NULL, NULL, 0, 0, 0, 0},
 };
 

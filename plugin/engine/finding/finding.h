@@ -14,7 +14,7 @@ typedef struct {
     cl_verdicts *verdicts;
     GPtrArray *tables;       /* every bounded table (cl_lru*): counted against max_state_mb, each says when full */
     bool table_full_pending; /* one of them reached its bound on this frame */
-    cl_frame frame;    /* this frame's result */
+    cl_frame frame;          /* this frame's result */
 } cl_ctx;
 
 /* The frame's result, made on first use, tied to `conv` (may be NULL). */

@@ -56,6 +56,7 @@ typedef struct {
     cl_numbers num;         /* numbers about this frame itself */
     cl_numbers verdict_num; /* numbers of the verdict, with cause; they win over num when drawn */
     uint32_t verdict_experts;
+    bool first_verdict; /* the first frame that shows its conversation's verdict: where counts count it */
 
     bool has_dupack;
     uint32_t dupack_count, dupack_first;

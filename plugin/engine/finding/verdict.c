@@ -169,6 +169,7 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     const conv_verdict *v = slot_of(vs, conv)->verdict;
     if (!v)
         return;
+    bool first = !slot_of(vs, conv)->diag && !g_hash_table_contains(vs->by_id, GUINT_TO_POINTER(conv->id));
     cl_diagnosis *d = diagnosis_of(vs, conv);
     if (d) {
         d->cause = v->cause;
@@ -181,6 +182,7 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
         d->verdict_frame = vs->convs->now_frame;
     }
     cl_result *r = cl_result_for(f, conv);
+    r->first_verdict |= first;
     if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
         return;
     r->cause = v->cause;
