@@ -232,6 +232,8 @@ static proto_item *draw_top(const cl_fields *f, const cl_result *r, const cl_dia
     if (r->cause)
         col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[connlost: %s, %u%%]", cl_cause_slug(r->cause),
                             r->confidence);
+    else if (r->withdrawn)
+        col_append_sep_fstr(pinfo->cinfo, COL_INFO, " ", "[connlost: %s withdrawn]", cl_cause_slug(r->withdrawn));
     proto_item *top = proto_tree_add_item(tree, f->proto, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(top);
     if (r->cause)
@@ -258,6 +260,11 @@ void cl_draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet
     }
     if (r->conv_id)
         GEN(proto_tree_add_uint(t, f->hf.conv, tvb, 0, 0, r->conv_id));
+    if (r->withdrawn) {
+        GEN(proto_tree_add_string(t, f->hf.withdrawn, tvb, 0, 0, cl_cause_slug(r->withdrawn)));
+        if (r->withdrawn_frame)
+            GEN(proto_tree_add_uint(t, f->hf.withdrawn_frame, tvb, 0, 0, r->withdrawn_frame));
+    }
     if (r->cause)
         draw_verdict(f, r, experts, tvb, pinfo, t);
     else if (experts & CL_EXP_FRAGMENT_LOST)

@@ -25,6 +25,11 @@
       "Confidence of that verdict, 0-100")                                                                             \
     X(conv_verdict, "Conversation's verdict frame", "conv.verdict", FT_FRAMENUM, BASE_NONE,                            \
       "The frame that carries the conversation's final verdict")                                                       \
+    X(withdrawn, "Withdrawn cause", "withdrawn", FT_STRING, BASE_NONE,                                                 \
+      "A cause this frame disproves (the stuck data acknowledged, the exchange found finished, ...): the "             \
+      "conversation's verdict is its last connlost.cause that no later connlost.withdrawn of the same cause follows")  \
+    X(withdrawn_frame, "Withdrawn from frame", "withdrawn.frame", FT_FRAMENUM, BASE_NONE,                              \
+      "The frame that had shown the withdrawn cause")                                                                  \
     X(conv, "Conversation", "conv", FT_UINT32, BASE_DEC,                                                               \
       "connlost's number for the conversation this frame belongs to")                                                  \
     X(dupack_count, "Duplicate ACKs", "dupack.count", FT_UINT32, BASE_DEC,                                             \

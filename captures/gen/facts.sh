@@ -129,9 +129,11 @@ ts -o tcp.relative_sequence_numbers:FALSE -Y "tcp && $NOERR" -T fields -E occurr
    -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.seq \
    -e ip.ttl -e ipv6.hlim >"$TCPF"
 awk -F'\t' '
-    function us(t,   p, f) { p = index(t, "."); if (!p) return t * 1000000
+    function us(t,   p, f) { if (substr(t, 1, 1) == "-") return -us(substr(t, 2))
+                             p = index(t, "."); if (!p) return t * 1000000
                              f = substr(substr(t, p + 1) "000000", 1, 6); return substr(t, 1, p - 1) * 1000000 + f }
-    function fmt(u) { return sprintf("%d.%06d", int(u / 1000000), u % 1000000) }
+    function fmt(u) { if (u < 0) return "-" fmt(-u)
+                      return sprintf("%d.%06d", int(u / 1000000), u % 1000000) }
     { n = $3; if (n == "") next
       t = us($2); fr = $1
       if (!(n in first)) { first[n] = fr; cnt[n] = 0; order[++ns] = n }

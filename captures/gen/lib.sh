@@ -12,6 +12,16 @@ set -eu
 
 GEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CAP_DIR=$(cd "$GEN_DIR/.." && pwd)
+# OUT_DIR: where cl_cap_stop / cl_truth put the pcaps and truth files
+# (captures/ by default; the captures/next scenarios set CL_OUT_DIR=next)
+case ${CL_OUT_DIR:-} in
+    "") OUT_DIR=$CAP_DIR;;
+    /*) OUT_DIR=$CL_OUT_DIR;;
+    *)  OUT_DIR=$CAP_DIR/$CL_OUT_DIR;;
+esac
+mkdir -p "$OUT_DIR"
+# CL_SNAPLEN: tcpdump snap length (0 = whole packets, the default)
+CL_SNAPLEN=${CL_SNAPLEN:-0}
 NS_C=cl_c NS_R1=cl_r1 NS_R2=cl_r2 NS_S=cl_s
 ALL_NS="$NS_C $NS_R1 $NS_R2 $NS_S"
 C4=10.91.1.2 S4=10.91.3.2 C6=fd91:1::2 S6=fd91:3::2
@@ -113,8 +123,8 @@ cl_wait() {
 cl_cap_start() {
     local name=$1 i
     CAP_TMP=$(mktemp -d /tmp/cl_cap.XXXXXX)
-    cl_bg TD_C $NS_C tcpdump --immediate-mode -i c0 -s 0 -U -Z root -w "$CAP_TMP/$name-client.pcap" "$CAP_FILTER" 2>"$CAP_TMP/c.err"
-    cl_bg TD_S $NS_S tcpdump --immediate-mode -i s0 -s 0 -U -Z root -w "$CAP_TMP/$name-server.pcap" "$CAP_FILTER" 2>"$CAP_TMP/s.err"
+    cl_bg TD_C $NS_C tcpdump --immediate-mode -i c0 -s "$CL_SNAPLEN" -U -Z root -w "$CAP_TMP/$name-client.pcap" "$CAP_FILTER" 2>"$CAP_TMP/c.err"
+    cl_bg TD_S $NS_S tcpdump --immediate-mode -i s0 -s "$CL_SNAPLEN" -U -Z root -w "$CAP_TMP/$name-server.pcap" "$CAP_FILTER" 2>"$CAP_TMP/s.err"
     for ((i = 0; i < 100; i++)); do
         grep -q "listening on" "$CAP_TMP/c.err" && grep -q "listening on" "$CAP_TMP/s.err" && break
         sleep 0.1
@@ -124,23 +134,23 @@ cl_cap_start() {
     sleep 0.3
 }
 
-# cl_cap_stop NAME -- stop both tcpdumps by PID, move the captures into captures/
+# cl_cap_stop NAME -- stop both tcpdumps by PID, move the captures into OUT_DIR
 cl_cap_stop() {
     local name=$1 p
     sleep 1
     for p in $TD_C $TD_S; do kill -INT "$p" 2>/dev/null || true; done
     cl_wait "$TD_C" 5
     cl_wait "$TD_S" 5
-    mv -f "$CAP_TMP/$name-client.pcap" "$CAP_TMP/$name-server.pcap" "$CAP_DIR/"
+    mv -f "$CAP_TMP/$name-client.pcap" "$CAP_TMP/$name-server.pcap" "$OUT_DIR/"
     rm -rf "$CAP_TMP"
 }
 
-# cl_truth NAME VANTAGE key=value... -- write captures/NAME-VANTAGE.truth
+# cl_truth NAME VANTAGE key=value... -- write OUT_DIR/NAME-VANTAGE.truth
 # header keys given by the scenario (scenario description as "desc=..."),
 # client=/server= and the facts are measured from the capture.
 cl_truth() {
     local name=$1 vantage=$2; shift 2
-    local pcap="$CAP_DIR/$name-$vantage.pcap" out="$CAP_DIR/$name-$vantage.truth"
+    local pcap="$OUT_DIR/$name-$vantage.pcap" out="$OUT_DIR/$name-$vantage.truth"
     local desc="" kv family="" proto=""
     {
         for kv in "$@"; do
@@ -159,6 +169,9 @@ cl_truth() {
                 *) echo "$kv";;
             esac
         done
+        # CL_EXTRA_FACTS: optional command run as CMD PCAP whose key=value
+        # lines sit before the facts marker (kept by refresh-facts)
+        if [ -n "${CL_EXTRA_FACTS:-}" ]; then $CL_EXTRA_FACTS "$pcap"; fi
         echo "# facts, measured by facts.sh with tshark:"
         "$GEN_DIR/facts.sh" "$pcap"
     } >"$out"

@@ -171,7 +171,7 @@ static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reass
             HOOK(eng, side_reset, i)(SLOT(eng, side_reset, i, conv), facts.from);
     EACH (eng, on_tcp, i)
         HOOK(eng, on_tcp, i)(STATE(eng, on_tcp, i), x, conv, SLOT(eng, on_tcp, i, conv), pkt, &facts);
-    cl_track_after(conv, facts.from, pkt);
+    cl_track_after(conv, facts.from, pkt, eng->convs.epoch);
     EACH (eng, after_tcp, i)
         HOOK(eng, after_tcp, i)(STATE(eng, after_tcp, i), x, conv, SLOT(eng, after_tcp, i, conv), pkt, &facts);
     if (facts.ends && facts.first_end)
@@ -257,6 +257,26 @@ static void say_full_tables(cl_engine *eng, cl_ctx *x)
     }
 }
 
+/* Damaged captures: a clock that steps back, or ahead by more than a day between two frames, starts a new epoch;
+ * no silence and no timeout is measured across it, and the frame says so. */
+#define CLOCK_BACK_S 1.0
+#define CLOCK_AHEAD_S 86400.0
+
+static void watch_clock(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
+{
+    double step = pkt->time - eng->clock;
+    bool jump = eng->convs.now_frame && (step < -CLOCK_BACK_S || step > CLOCK_AHEAD_S);
+    eng->clock = pkt->time;
+    if (!jump)
+        return;
+    eng->convs.epoch++;
+    char t[40];
+    cl_result_note(cl_res(x, NULL), g_strdup_printf("the capture's clock %s by %s at this frame: the capture looks "
+                                                    "damaged here, connlost measures no silence or timeout across it",
+                                                    step < 0 ? "steps back" : "jumps ahead",
+                                                    cl_duration(step < 0 ? -step : step, t, sizeof(t))));
+}
+
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
 {
     cl_ctx *x = &eng->x;
@@ -264,6 +284,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     x->frame.res = NULL;
     if (!eng->convs.now_frame)
         eng->first_time = pkt->time;
+    watch_clock(eng, x, pkt);
     eng->convs.now_frame = pkt->frame;
     eng->convs.now_time = pkt->time;
     if (!pkt->has_ip)

@@ -90,6 +90,19 @@ static void report_pairs(GString *s, GPtrArray *rows)
     g_hash_table_destroy(pairs);
 }
 
+/* Findings later disproved are counts, not rows. */
+static void report_withdrawn(GString *s, const cl_verdicts *v)
+{
+    size_t start = s->len;
+    for (int c = 1; c < CL_CAUSE_COUNT; c++)
+        if (v->withdrawn[c])
+            g_string_append_printf(s, "%s%u %s",
+                                   s->len > start ? ", " : "  withdrawn (later disproved): ", v->withdrawn[c],
+                                   cl_cause_slug((cl_cause)c));
+    if (s->len > start)
+        g_string_append_c(s, '\n');
+}
+
 char *cl_engine_report(const cl_engine *eng, GHashTable *only)
 {
     GString *s = g_string_new(NULL);
@@ -108,6 +121,12 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
         g_string_append_printf(s,
                                "  (state reached connlost.max_state_mb = %u MiB: old conversations were forgotten)\n",
                                eng->cfg.max_state_mb);
+    if (eng && (eng->verdicts.ordinary_closes[0] || eng->verdicts.ordinary_closes[1]))
+        g_string_append_printf(
+            s, "  not failures: %u RST close(s) by clients and %u by servers after a finished exchange\n",
+            eng->verdicts.ordinary_closes[0], eng->verdicts.ordinary_closes[1]);
+    if (eng)
+        report_withdrawn(s, &eng->verdicts);
     if (rows->len)
         g_string_append(
             s, "\n  conv  start (s)  end (s)    client -> server                              cause                   "

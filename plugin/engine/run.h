@@ -32,6 +32,7 @@ struct cl_engine {
     cl_hook_list on_ip, on_icmp, on_tcp, after_tcp, side_reset, slot_free, slot_bytes, state_bytes, shed;
     GPtrArray *priced; /* the tables whose entries are counted against max_state_mb */
     double first_time; /* the capture's first frame */
+    double clock;      /* the previous frame's time */
     bool state_cap_said;
 };
 

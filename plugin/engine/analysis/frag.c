@@ -68,6 +68,7 @@ typedef struct {
     GQueue declared;       /* datagram* declared lost, kept a while for late ICMPs */
     GHashTable *flows;     /* fragflow key -> fragflow* */
     cl_lru bound;          /* only its bound and its table-full note: max_fragments */
+    uint32_t epoch;        /* the capture clock's epoch the datagrams' times belong to */
 } frag_state;
 
 static guint datagram_hash(gconstpointer k) { return cl_hash_bytes(k, DATAGRAM_KEY_LEN); }
@@ -395,12 +396,24 @@ static bool frag_on_ip(void *state, cl_ctx *x, const cl_packet *pkt, cl_packet *
 {
     frag_state *st = state;
     bool completes = false;
+    if (st->epoch != x->convs->epoch) { /* the clock jumped: no datagram's age can be told, none is judged */
+        st->epoch = x->convs->epoch;
+        while (st->awaited.head)
+            datagram_remove(st, st->awaited.head->data);
+    }
     if (pkt->ip.is_fragment && pkt->ip.proto == 6 && !pkt->ip.frag_offset && pkt->tcp_hdr_len) {
         cl_tuple t; /* its connection may be gone when the datagram is declared lost */
         cl_tuple_make(&t, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
         cl_conv *conv = cl_conv_lookup(x->convs, &t);
         if (conv)
             conv->may_fragment = true;
+    }
+    if (pkt->ip.is_fragment && pkt->ip.src.family == 4 && pkt->ip.df) {
+        /* "do not fragment" on a fragment: the header contradicts itself, no loss can be told from it */
+        cl_result_note(cl_res(x, NULL), g_strdup_printf("an IPv4 fragment with DF set (ID 0x%04x, offset %u): the "
+                                                        "capture looks damaged here, connlost does not count it",
+                                                        pkt->ip.id, pkt->ip.frag_offset));
+        return false;
     }
     if (pkt->ip.is_fragment)
         completes = fragment(st, x, pkt, whole);

@@ -31,8 +31,12 @@ typedef struct {
     bool idle_open;   /* a packet came after an idle gap and its fate is not known yet */
     int8_t idle_from; /* the side that sent it */
     bool idle_was_keepalive;
+    bool idle_was_fin; /* the packet after the gap closed the connection */
     bool keepalive_seen;
     bool disconnect_counted;
+    bool close_check;   /* a peer-reset rests only on the resetter's data being unacknowledged */
+    int8_t close_side;  /* the side that reset */
+    uint32_t close_end; /* an ACK of this from the other side shows the exchange had finished */
 } idle_slot;
 
 /* One packet of a conversation, as the idle analysis sees it. */
@@ -116,6 +120,14 @@ static void silence_since(cl_finding *f, const idle_slot *is)
 static void idle_reset(const idle_pass *p, int claimed, cl_rst_origin origin)
 {
     const idle_slot *is = p->slot;
+    if (is->idle_was_fin) { /* a closing tail: the connection was being closed after its silence */
+        char t[40];
+        cl_result_note(cl_res(p->x, p->conv),
+                       g_strdup_printf("the FIN that closed the connection after %s of silence (frame %u) was answered "
+                                       "by a RST: a closing tail, not a failure",
+                                       cl_duration(is->idle_gap, t, sizeof(t)), is->idle_frame));
+        return;
+    }
     const cl_side *sender = &p->conv->side[is->idle_from];
     const idle_side *ss = &is->side[is->idle_from];
     bool peer_itself = origin == CL_RST_GENUINE, forged = origin == CL_RST_FORGED;
@@ -159,10 +171,21 @@ static void idle_reset(const idle_pass *p, int claimed, cl_rst_origin origin)
     idle_propose(p, &f, is->idle_time);
 }
 
+/* Only a FIN went unanswered, or data after the peer had closed: the connection was ending anyway (a closing
+ * tail, a FIN_WAIT timeout), nothing was lost. */
+static bool closing_tail(const cl_conv *conv, int from)
+{
+    const cl_side *me = &conv->side[from], *peer = &conv->side[!from];
+    bool only_fin = me->fin_sent && me->has_ack_seen && (!me->has_data_next || SEQ_GEQ(me->ack_seen, me->data_next));
+    return only_fin || peer->fin_sent;
+}
+
 /* The first packet after the idle gap was retransmitted into silence. */
 static void idle_drop(const idle_pass *p, bool gave_up)
 {
     const idle_slot *is = p->slot;
+    if (closing_tail(p->conv, is->idle_from))
+        return;
     const cl_side *s = &p->conv->side[is->idle_from];
     const idle_side *ss = &is->side[is->idle_from];
     cl_finding f;
@@ -186,6 +209,35 @@ static void idle_drop(const idle_pass *p, bool gave_up)
     idle_propose(p, &f, is->idle_time);
 }
 
+/* How a RST by an endpoint ends the exchange. It is an ordinary close (browsers, .NET, Java and many Windows
+ * applications close so) when everything either side sent was acknowledged (the RST's own ACK counts) and the
+ * last request was answered (the client did not speak last): nothing was thrown away. */
+typedef enum { EXCHANGE_FINISHED, EXCHANGE_UNACKED, EXCHANGE_OPEN } exchange_state;
+
+static exchange_state exchange_at_rst(const cl_conv *conv, int from, const cl_packet *pkt)
+{
+    const cl_side *me = &conv->side[from], *peer = &conv->side[!from];
+    bool mine_acked = !me->has_data_next || (me->has_ack_seen && SEQ_GEQ(me->ack_seen, me->data_next));
+    uint32_t covered = peer->has_ack_seen ? peer->ack_seen : pkt->ack;
+    if ((pkt->tcp_flags & CL_TCP_ACK) && (!peer->has_ack_seen || SEQ_GT(pkt->ack, covered)))
+        covered = pkt->ack;
+    bool peer_read = !peer->has_data_next ||
+                     ((peer->has_ack_seen || (pkt->tcp_flags & CL_TCP_ACK)) && SEQ_GEQ(covered, peer->data_next));
+    bool answered = conv->side[0].last_data_frame <= conv->side[1].last_data_frame;
+    if (!peer_read || !answered)
+        return EXCHANGE_OPEN;
+    return mine_acked ? EXCHANGE_FINISHED : EXCHANGE_UNACKED;
+}
+
+static void ordinary_close(const idle_pass *p, int from)
+{
+    cl_verdict_ordinary_close(p->x->verdicts, from);
+    cl_result_note(cl_res(p->x, p->conv),
+                   g_strdup_printf("the %s closed the connection with a RST after a finished exchange (everything "
+                                   "acknowledged, the last request answered): an ordinary close, not a failure",
+                                   cl_role(from)));
+}
+
 /* A RST with no idle gap before it. */
 static void plain_reset(const idle_pass *p, int from, cl_rst_origin origin, double gap)
 {
@@ -202,7 +254,7 @@ static void plain_reset(const idle_pass *p, int from, cl_rst_origin origin, doub
         cl_finding_say(&f, "The connection was ended by ");
         describe_rst(&f, p->conv, from, origin, pkt);
         cl_finding_say(&f, ": a firewall, IPS or load balancer cut it; its log says why");
-    } else if (origin == CL_RST_GENUINE && ms->unanswered >= cfg->rto_min_retrans) {
+    } else if (origin == CL_RST_GENUINE && ms->unanswered >= cfg->rto_min_retrans && !closing_tail(p->conv, from)) {
         cl_finding_begin(&f, CL_CAUSE_RETRANSMISSION_TIMEOUT, 70);
         cl_finding_say(&f,
                        "%s (the %s) retransmitted %u time(s) without any answer (frames %u-%u) and gave up with a "
@@ -214,7 +266,18 @@ static void plain_reset(const idle_pass *p, int from, cl_rst_origin origin, doub
         f.num.retrans = ms->unanswered;
         when = ms->unanswered_since;
     } else if (origin == CL_RST_GENUINE && !ps->unanswered && gap < cfg->idle_min_ms / 1000.0 &&
+               !(me->fin_sent && peer->fin_sent) && exchange_at_rst(p->conv, from, pkt) == EXCHANGE_FINISHED) {
+        if (!p->conv->rst_seen)
+            ordinary_close(p, from);
+        return;
+    } else if (origin == CL_RST_GENUINE && !ps->unanswered && gap < cfg->idle_min_ms / 1000.0 &&
                !(me->fin_sent && peer->fin_sent)) {
+        if (exchange_at_rst(p->conv, from, pkt) == EXCHANGE_UNACKED && !p->conv->rst_seen) {
+            /* only its own last data was unacknowledged: an ACK crossing the RST may still show it arrived */
+            p->slot->close_check = true;
+            p->slot->close_side = (int8_t)from;
+            p->slot->close_end = me->data_next;
+        }
         /* after a silence the capture cannot tell an idle-connection cleanup from an application giving up on
          * a stalled transfer: no cause then */
         cl_finding_begin(&f, CL_CAUSE_PEER_RESET, 70);
@@ -237,7 +300,8 @@ static void sent_after_rst(const idle_pass *p, int from)
     cl_result_note(r, g_strdup_printf("the %s still sends after the RST in its name (frame %u): that RST came from "
                                       "a device on the path",
                                       cl_role(from), ms->rst_frame));
-    if (cl_verdict_cause(p->x->verdicts, p->conv) == CL_CAUSE_PEER_RESET) {
+    cl_cause before = cl_verdict_cause(p->x->verdicts, p->conv);
+    if (before == CL_CAUSE_PEER_RESET || before == CL_CAUSE_NONE) { /* the RST looked like its own, abort or close */
         const cl_side *me = &p->conv->side[from];
         cl_finding f;
         cl_finding_begin(&f, CL_CAUSE_MIDDLEBOX_RESET, 75);
@@ -271,6 +335,7 @@ static bool after_gap(const idle_pass *p, int from, cl_rst_origin origin, double
     is->idle_frame = pkt->frame;
     is->idle_start_frame = p->conv->prev_frame;
     is->idle_was_keepalive = keepalive;
+    is->idle_was_fin = pkt->tcp_flags & CL_TCP_FIN;
     if (!rst)
         return false;
     if (origin == CL_RST_FORGED) {
@@ -341,10 +406,38 @@ static void not_a_reset(const idle_pass *p, int from, bool retrans, bool keepali
         sent_after_rst(p, from);
 }
 
+/* Whether the RST could have cut anything: a synchronized connection, and a sequence number inside the
+ * receiver's window (RFC 5961: one outside is ignored; during the handshake a client answering a challenge ACK
+ * with a RST and then retrying its SYN is normal TCP). */
+static bool rst_cuts(const cl_conv *conv, int from, const cl_packet *pkt)
+{
+    const cl_side *me = &conv->side[from], *peer = &conv->side[!from];
+    uint32_t window = MAX(peer->window, 1);
+    return conv->established && me->has_ack_seen && SEQ_GEQ(pkt->seq, me->ack_seen) && pkt->seq - me->ack_seen < window;
+}
+
+/* The other side acknowledges everything the resetter had sent, in an ACK that crossed the RST: the exchange had
+ * finished, the peer-reset was an ordinary close. */
+static void crossing_ack(const idle_pass *p, int from)
+{
+    idle_slot *is = p->slot;
+    const cl_packet *pkt = p->pkt;
+    if (!is->close_check || from == is->close_side || !(pkt->tcp_flags & CL_TCP_ACK) || (pkt->tcp_flags & CL_TCP_RST) ||
+        SEQ_LT(pkt->ack, is->close_end))
+        return;
+    is->close_check = false;
+    cl_verdict_ordinary_close(p->x->verdicts, is->close_side);
+    cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_PEER_RESET, &p->x->frame,
+                        g_strdup_printf("the %s had received everything the %s sent before its RST (this ACK crossed "
+                                        "the RST): the exchange had finished, an ordinary close, not a failure",
+                                        cl_role(from), cl_role(is->close_side)));
+}
+
 static void idle_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
     idle_pass p = {state, x, conv, slot, pkt};
     int from = facts->from;
+    crossing_ack(&p, from);
     const cl_side *me = &conv->side[from], *peer = &conv->side[!from];
     idle_slot *is = slot;
     uint8_t flags = pkt->tcp_flags;
@@ -360,7 +453,8 @@ static void idle_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
                          (flags & CL_TCP_ACK) && pkt->ack == peer->snd_next;
     bool retrans =
         !rst && !keepalive && (pkt->tcp_len > 0 || syn || fin) && me->has_snd_next && SEQ_LEQ(end, me->snd_next);
-    double gap = conv->prev_frame && pkt->time > conv->prev_time ? pkt->time - conv->prev_time : 0;
+    bool same_clock = conv->prev_epoch == x->convs->epoch; /* no silence is measured across a clock jump */
+    double gap = conv->prev_frame && same_clock && pkt->time > conv->prev_time ? pkt->time - conv->prev_time : 0;
     /* after a RST the connection is over: later packets are strays, not idle gaps */
     bool idle = !conv->rst_seen && gap >= x->cfg->idle_min_ms / 1000.0 && quiescent(conv, is);
     bool rst_judged = false;
@@ -376,7 +470,7 @@ static void idle_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
     }
     if (!rst_judged)
         plain_reset(&p, from, facts->origin, gap);
-    if (facts->origin == CL_RST_GENUINE)
+    if (facts->origin == CL_RST_GENUINE && rst_cuts(conv, from, pkt))
         is->side[from].rst_frame = pkt->frame;
 }
 

@@ -31,6 +31,7 @@ static void closed_remember(cl_convs *t, const cl_conv *conv)
     c->closed_time = t->now_time;
     c->client = conv->side[0].addr;
     c->client_port = conv->side[0].port;
+    c->established = conv->established;
     cl_lru_insert(&t->closed, &c->tuple, c, &c->node);
 }
 
@@ -129,8 +130,10 @@ cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const
     cl_conv *conv = cl_conv_lookup(t, &tuple);
     if (!conv) {
         conv = conv_new(t, &tuple);
+        conv->established = true; /* no handshake to follow outside TCP's own packets */
         cl_closed *c = cl_lru_lookup(&t->closed, &tuple);
         if (c) { /* the same connection, ended a moment ago */
+            conv->established = c->established;
             conv->id = c->id;
             conv->first_frame = c->first_frame;
             conv->first_time = c->first_time;
@@ -274,9 +277,28 @@ static void track_sent(cl_side *me, cl_side *peer, const cl_packet *pkt)
     me->latest_ack = pkt->ack;
 }
 
-void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt)
+/* A connection exists once one side acknowledges something the other sent, its SYN included: an unanswered SYN,
+ * a SYN answered by a RST, a SYN-ACK never acknowledged, a challenge ACK that acknowledges another connection's
+ * bytes never established one. Without a SYN in the capture it began before it. */
+static void track_established(cl_conv *conv, const cl_side *peer, const cl_packet *pkt)
+{
+    uint8_t flags = pkt->tcp_flags;
+    if (conv->established || (flags & (CL_TCP_SYN | CL_TCP_RST)) || !(flags & CL_TCP_ACK))
+        return;
+    conv->established =
+        !peer->syn_seen || (peer->has_snd_next && SEQ_GT(pkt->ack, peer->isn) && SEQ_LEQ(pkt->ack, peer->snd_next));
+}
+
+void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt, uint32_t epoch)
 {
     cl_side *me = &conv->side[from], *peer = &conv->side[!from];
+    track_established(conv, peer, pkt);
+    if ((pkt->tcp_flags & CL_TCP_SYN) && !(pkt->tcp_flags & CL_TCP_RST)) {
+        me->syn_seen = true;
+        me->isn = pkt->seq;
+    }
+    if (pkt->tcp_len)
+        me->last_data_frame = pkt->frame;
     track_data(me, pkt);
     if (pkt->tcp_flags & CL_TCP_RST)
         conv->rst_seen = true;
@@ -289,6 +311,7 @@ void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt)
     if (!conv->prev_frame || pkt->time > conv->prev_time)
         conv->prev_time = pkt->time;
     conv->prev_frame = pkt->frame;
+    conv->prev_epoch = epoch;
 }
 
 /* Its table entry is one hash table entry: the order's list node lives inside the conversation. */

@@ -28,6 +28,7 @@ typedef struct {
     bool fin_sent;
     bool new_data_open;  /* new_data_end not acknowledged yet: its answer time is still to be measured */
     bool latest_had_ack; /* its latest non-RST packet carried an ACK */
+    bool syn_seen;       /* its SYN (or SYN-ACK) is in the capture, with its initial sequence number */
     uint32_t window;     /* latest receive window it advertised, scaled */
     uint32_t data_next;  /* end of the highest data seen from it (its SYN counts one) */
     uint32_t snd_next;   /* end of everything it sent, SYN and FIN included */
@@ -35,9 +36,11 @@ typedef struct {
     uint32_t new_data_end;
     uint32_t latest_ack; /* the ACK number of its latest non-RST packet */
     uint32_t last_frame;
-    double new_data_time; /* when the SYN ending at new_data_end left */
-    double min_answer;    /* fastest it answered the other side's SYN or SYN-ACK, < 0 unknown */
-    double last_time;     /* its latest packet */
+    uint32_t isn;
+    uint32_t last_data_frame; /* its latest packet with payload, 0 if none (frames, not times: clocks jump) */
+    double new_data_time;     /* when the SYN ending at new_data_end left */
+    double min_answer;        /* fastest it answered the other side's SYN or SYN-ACK, < 0 unknown */
+    double last_time;         /* its latest packet */
 } cl_side;
 
 typedef struct cl_conv cl_conv;
@@ -50,8 +53,10 @@ struct cl_conv {
     bool handshake_seen; /* side[0] sent the SYN */
     bool may_fragment;   /* it sent fragments or packets without DF: remembered a while after it is forgotten */
     bool rst_seen;
+    bool established;    /* the handshake completed (an ACK of the other side's SYN), or began before the capture */
     uint32_t charged;    /* its bytes as last counted in the table's total */
     uint32_t prev_frame; /* the conversation's previous TCP packet, either direction */
+    uint32_t prev_epoch; /* the capture clock's epoch at that packet: a silence never spans a clock jump */
     double prev_time;
     double reset_time;
     GList *reset_link; /* in the table's reset queue once a RST ended it */
@@ -76,6 +81,7 @@ typedef struct {
     double first_time, closed_time;
     cl_addr client;
     uint16_t client_port;
+    bool established;
     cl_lru_node node;
 } cl_closed;
 
@@ -91,6 +97,7 @@ typedef struct {
     uint32_t next_id;
     uint32_t now_frame; /* the frame being fed, and its time */
     double now_time;
+    uint32_t epoch; /* incremented where the capture's clock jumps (back, or ahead by more than a day) */
     cl_slot_hooks hooks;
 } cl_convs;
 
@@ -112,7 +119,7 @@ const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" 
 /* The tracker around the analyses: before returns true when the packet restarts the side (a SYN with a new
  * initial sequence number): the analyses then start that side over too. */
 bool cl_track_before(cl_conv *conv, int from, const cl_packet *pkt);
-void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt);
+void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt, uint32_t epoch);
 
 /* Counts what the conversation holds now against the table's total. */
 void cl_conv_charge(cl_convs *t, cl_conv *conv);

@@ -49,9 +49,13 @@ void cl_finding_evidence_frames(cl_finding *f, const GArray *frames)
     g_array_append_vals(f->evidence, frames->data, frames->len);
 }
 
+/* A TCP connection that never got established did not die: an unanswered SYN, a refused or cancelled attempt,
+ * a half-open scan. It gets no verdict of a lost connection. */
+static bool connection_existed(const cl_conv *conv) { return conv->tuple.proto != 6 || conv->established; }
+
 void cl_finding_propose(cl_ctx *x, cl_conv *conv, cl_finding *f)
 {
-    if (cl_verdict_offer(x->verdicts, conv, f))
+    if (connection_existed(conv) && cl_verdict_offer(x->verdicts, conv, f))
         cl_verdict_show(x->verdicts, conv, &x->frame);
     if (f->summary)
         g_string_free(f->summary, TRUE);

@@ -56,7 +56,9 @@ typedef struct {
     cl_numbers num;         /* numbers about this frame itself */
     cl_numbers verdict_num; /* numbers of the verdict, with cause; they win over num when drawn */
     uint32_t verdict_experts;
-    bool first_verdict; /* the first frame that shows its conversation's verdict: where counts count it */
+    bool first_verdict;       /* the first frame that shows its conversation's verdict: where counts count it */
+    cl_cause withdrawn;       /* a verdict this frame disproves, CL_CAUSE_NONE if none */
+    uint32_t withdrawn_frame; /* the frame that had shown it */
 
     bool has_dupack;
     uint32_t dupack_count, dupack_first;

@@ -149,8 +149,10 @@ const cl_diagnosis *cl_verdicts_lookup(const cl_verdicts *vs, const cl_packet *p
 {
     if (!vs->diagnoses->len)
         return NULL;
-    if (conv_id)
-        return g_hash_table_lookup(vs->by_id, GUINT_TO_POINTER(conv_id));
+    if (conv_id) {
+        const cl_diagnosis *d = g_hash_table_lookup(vs->by_id, GUINT_TO_POINTER(conv_id));
+        return d && d->cause ? d : NULL;
+    }
     if (!pkt->has_tcp && !pkt->has_udp)
         return NULL;
     cl_tuple t;
@@ -159,7 +161,7 @@ const cl_diagnosis *cl_verdicts_lookup(const cl_verdicts *vs, const cl_packet *p
     for (unsigned i = 0; same && i < same->len; i++) { /* connections of one port pair, usually one */
         const cl_diagnosis *d = g_ptr_array_index(same, i);
         if (d->first_frame <= pkt->frame && pkt->frame <= d->last_frame)
-            return d;
+            return d->cause ? d : NULL;
     }
     return NULL;
 }
@@ -169,7 +171,10 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     const conv_verdict *v = slot_of(vs, conv)->verdict;
     if (!v)
         return;
-    bool first = !slot_of(vs, conv)->diag && !g_hash_table_contains(vs->by_id, GUINT_TO_POINTER(conv->id));
+    const cl_diagnosis *known = slot_of(vs, conv)->diag;
+    if (!known)
+        known = g_hash_table_lookup(vs->by_id, GUINT_TO_POINTER(conv->id));
+    bool first = !known || known->cause == CL_CAUSE_NONE; /* counted anew after a withdrawn verdict */
     cl_diagnosis *d = diagnosis_of(vs, conv);
     if (d) {
         d->cause = v->cause;
@@ -214,6 +219,26 @@ void cl_verdict_amend(cl_verdicts *vs, cl_conv *conv, const char *text)
     g_free(v->summary);
     v->summary = both;
 }
+
+void cl_verdict_withdraw(cl_verdicts *vs, cl_conv *conv, cl_cause cause, cl_frame *f, char *why)
+{
+    verdict_slot *slot = slot_of(vs, conv);
+    if (!slot->verdict || slot->verdict->cause != cause) {
+        g_free(why);
+        return;
+    }
+    cl_verdict_slot_free(vs, conv);
+    slot->verdict = NULL;
+    vs->withdrawn[cause]++;
+    cl_result *r = cl_result_for(f, conv);
+    r->withdrawn = cause;
+    r->withdrawn_frame = slot->diag ? slot->diag->verdict_frame : 0;
+    if (slot->diag)
+        slot->diag->cause = CL_CAUSE_NONE; /* what did not hold is no diagnosis */
+    cl_result_note(r, why);
+}
+
+void cl_verdict_ordinary_close(cl_verdicts *vs, int side) { vs->ordinary_closes[side ? 1 : 0]++; }
 
 void cl_verdict_seen(cl_verdicts *vs, cl_conv *conv, const cl_packet *pkt)
 {

@@ -22,12 +22,14 @@ typedef struct {
 } cl_diagnosis;
 
 typedef struct {
-    cl_convs *convs;      /* the clock */
-    cl_results *results;  /* diagnoses are counted with them */
-    size_t slot;          /* offset of the verdict's slot in each conversation */
-    GPtrArray *diagnoses; /* cl_diagnosis*, in the order of their first verdict */
-    GHashTable *by_id;    /* conversation number -> cl_diagnosis* */
-    GHashTable *by_tuple; /* cl_tuple* -> GPtrArray of cl_diagnosis* (ports reused over time) */
+    cl_convs *convs;                    /* the clock */
+    cl_results *results;                /* diagnoses are counted with them */
+    size_t slot;                        /* offset of the verdict's slot in each conversation */
+    GPtrArray *diagnoses;               /* cl_diagnosis*, in the order of their first verdict */
+    GHashTable *by_id;                  /* conversation number -> cl_diagnosis* */
+    GHashTable *by_tuple;               /* cl_tuple* -> GPtrArray of cl_diagnosis* (ports reused over time) */
+    uint32_t ordinary_closes[2];        /* RSTs that ended a finished exchange, by the client [0] and the server [1] */
+    uint32_t withdrawn[CL_CAUSE_COUNT]; /* verdicts later disproved, by cause */
 } cl_verdicts;
 
 typedef struct cl_finding cl_finding;
@@ -47,6 +49,11 @@ void cl_verdict_show(cl_verdicts *v, cl_conv *conv, cl_frame *f);
 cl_cause cl_verdict_cause(const cl_verdicts *v, const cl_conv *conv);
 /* Adds to the verdict's summary what another analysis knows it cost; shown where the verdict is next shown. */
 void cl_verdict_amend(cl_verdicts *v, cl_conv *conv, const char *text);
+/* This frame disproves the conversation's verdict of `cause` (if that is its verdict): the frame says so, the
+ * conversation has no verdict any more, and the report counts it as withdrawn. `why` is the frame's note. */
+void cl_verdict_withdraw(cl_verdicts *v, cl_conv *conv, cl_cause cause, cl_frame *f, char *why);
+/* A RST ended a finished exchange: no failure, counted for the report. */
+void cl_verdict_ordinary_close(cl_verdicts *v, int side);
 /* The conversation's frame went by: its diagnosis, if any, now ends there. */
 void cl_verdict_seen(cl_verdicts *v, cl_conv *conv, const cl_packet *pkt);
 /* After the first pass: the verdict of the conversation a frame belongs to. */
