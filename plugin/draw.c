@@ -260,6 +260,8 @@ void cl_draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet
     }
     if (r->conv_id)
         GEN(proto_tree_add_uint(t, f->hf.conv, tvb, 0, 0, r->conv_id));
+    if (r->copy_of)
+        GEN(proto_tree_add_uint(t, f->hf.copy_of, tvb, 0, 0, r->copy_of));
     if (r->withdrawn) {
         GEN(proto_tree_add_string(t, f->hf.withdrawn, tvb, 0, 0, cl_cause_slug(r->withdrawn)));
         if (r->withdrawn_frame)

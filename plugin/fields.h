@@ -30,6 +30,9 @@
       "conversation's verdict is its last connlost.cause that no later connlost.withdrawn of the same cause follows")  \
     X(withdrawn_frame, "Withdrawn from frame", "withdrawn.frame", FT_FRAMENUM, BASE_NONE,                              \
       "The frame that had shown the withdrawn cause")                                                                  \
+    X(copy_of, "Copy of", "copy_of", FT_FRAMENUM, BASE_NONE,                                                           \
+      "This frame repeats that one (the same IP ID, sequence numbers, flags and length: a SPAN port, two capture "     \
+      "points merged): connlost analyses the packet once")                                                             \
     X(conv, "Conversation", "conv", FT_UINT32, BASE_DEC,                                                               \
       "connlost's number for the conversation this frame belongs to")                                                  \
     X(dupack_count, "Duplicate ACKs", "dupack.count", FT_UINT32, BASE_DEC,                                             \

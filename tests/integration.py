@@ -178,6 +178,13 @@ def check_capture(tshark, truth_path):
         check(f"{name}: origin of {len(rsts)} RST(s) ({forged} forged) as the truth measured", not wrong,
               str(wrong[:5]))
 
+    # capture duplicates (the same packet taken at two points and merged): exactly the copies the truth found,
+    # none in a capture taken at one point
+    copies = {int(r["frame.number"]) for r in one if r["connlost.copy_of"]}
+    truth_copies = set(ints(t.get("span_dup_frames")))
+    check(f"{name}: {len(truth_copies)} capture duplicate(s) found, as the truth counts them", copies == truth_copies,
+          f"extra {sorted(copies - truth_copies)[:5]} missing {sorted(truth_copies - copies)[:5]}")
+
     if "expect_causes" in t:  # the MAPI scenarios: several causes, one per conversation
         check_mapi(name, t, one)
         return

@@ -156,6 +156,12 @@ void cl_engine_free(cl_engine *eng)
 /* A TCP packet (or a segment completed by its last fragment) through every analysis. */
 static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reassembled)
 {
+    uint32_t original = reassembled ? 0 : cl_convs_copy_of(&eng->convs, pkt);
+    if (original) { /* one packet, seen twice: it was analysed the first time */
+        eng->copies++;
+        cl_res(x, NULL)->copy_of = original;
+        return;
+    }
     cl_facts facts = {0};
     cl_conv *conv = cl_conv_for_tcp(&eng->convs, pkt, &facts.from);
     if (reassembled) /* its frame has no ports of its own: remember whose it is for the later passes */

@@ -127,6 +127,11 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
             eng->verdicts.ordinary_closes[0], eng->verdicts.ordinary_closes[1]);
     if (eng)
         report_withdrawn(s, &eng->verdicts);
+    if (eng && eng->copies)
+        g_string_append_printf(s,
+                               "  the capture holds %" G_GUINT64_FORMAT " duplicate TCP packet(s) (one packet captured "
+                               "twice: a SPAN port, two capture points merged): each was analysed once\n",
+                               eng->copies);
     if (rows->len)
         g_string_append(
             s, "\n  conv  start (s)  end (s)    client -> server                              cause                   "

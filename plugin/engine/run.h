@@ -34,6 +34,7 @@ struct cl_engine {
     double first_time; /* the capture's first frame */
     double clock;      /* the previous frame's time */
     bool state_cap_said;
+    uint64_t copies; /* capture duplicates of TCP packets, each analysed once */
 };
 
 #endif

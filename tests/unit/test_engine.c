@@ -553,6 +553,41 @@ static void test_periodic(void)
     cl_engine_free(h.eng);
 }
 
+/* A packet captured twice (the same IPv4 ID, sequence numbers, flags, length and window; one hop lower) is one
+ * packet: the copy is marked and not analysed, so it makes no duplicate ACK. A retransmission (another ID) is
+ * no copy; without an ID (0) a copy must follow within 2 ms. */
+static void test_capture_copies(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    cl_packet p = {.frame = ++h.frame, .time = h.time + 0.1, .has_ip = true, .has_tcp = true};
+    p.ip.src = h.server, p.ip.dst = h.client, p.ip.proto = 6, p.ip.ttl = 64, p.ip.df = true, p.ip.id = 0x1234;
+    p.ip.total_len = 52, p.sport = h.sport, p.dport = h.cport, p.tcp_flags = CL_TCP_ACK, p.seq = 5121, p.ack = 201;
+    p.window = 500, p.wscale = -1;
+    cl_engine_feed(h.eng, &p);
+    cl_packet copy = p;
+    copy.frame = ++h.frame, copy.time += 0.00001, copy.ip.ttl = 63;
+    const cl_result *r = cl_engine_feed(h.eng, &copy);
+    CHECK(r && r->copy_of == p.frame && !r->has_dupack && !r->rst_origin);
+    cl_packet again = p; /* the same ACK sent again: a new IPv4 ID */
+    again.frame = ++h.frame, again.time += 0.2, again.ip.id = 0x1235;
+    r = cl_engine_feed(h.eng, &again);
+    CHECK(!r || !r->copy_of);
+    cl_packet no_id = p;
+    no_id.ip.id = 0, no_id.frame = ++h.frame, no_id.time += 0.3;
+    cl_engine_feed(h.eng, &no_id);
+    cl_packet late = no_id;
+    late.frame = ++h.frame, late.time += 0.01; /* 10 ms later, no ID: a retransmission, not a copy */
+    r = cl_engine_feed(h.eng, &late);
+    CHECK(!r || !r->copy_of);
+    char *report = cl_engine_report(h.eng, NULL);
+    CHECK(strstr(report, "the capture holds 1 duplicate TCP packet(s)") != NULL);
+    g_free(report);
+    cl_engine_free(h.eng);
+}
+
 /* A TTL tolerance of 2^31 hops or more once made every RST "forged": the preference is held to 0-255 hops. */
 static void test_ttl_tolerance_extreme(void)
 {
@@ -1044,6 +1079,7 @@ int main(void)
     test_periodic();
     test_endpoint_resets();
     test_ttl_tolerance_extreme();
+    test_capture_copies();
     test_rst_timing();
     test_idle_bad_input();
     test_idle_edge_cases();

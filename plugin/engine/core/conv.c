@@ -289,6 +289,62 @@ static void track_established(cl_conv *conv, const cl_side *peer, const cl_packe
         !peer->syn_seen || (peer->has_snd_next && SEQ_GT(pkt->ack, peer->isn) && SEQ_LEQ(pkt->ack, peer->snd_next));
 }
 
+/* A copy repeats the whole packet, its IPv4 ID included; the TTL may be one lower (a copy taken a hop on). Within
+ * a second where the IPv4 ID tells a retransmission from a copy; without one (IPv6, or ID 0 as Linux gives its
+ * SYN-ACKs and RSTs) a copy must follow within 2 ms with nothing from the other side in between (a
+ * retransmission waits for a timeout or for the peer's duplicate ACKs). */
+#define COPY_WITH_ID_S 1.0
+#define COPY_WITHOUT_ID_S 0.002
+
+static uint32_t print_of(const cl_packet *pkt)
+{
+    struct {
+        cl_addr src, dst;
+        uint16_t sport, dport;
+        uint32_t id, seq, ack, len, window;
+        uint8_t flags;
+    } print;
+    memset(&print, 0, sizeof(print));
+    print.src = pkt->ip.src;
+    print.dst = pkt->ip.dst;
+    print.sport = pkt->sport;
+    print.dport = pkt->dport;
+    print.id = pkt->ip.id;
+    print.seq = pkt->seq;
+    print.ack = pkt->ack;
+    print.len = pkt->tcp_len;
+    print.window = pkt->window;
+    print.flags = pkt->tcp_flags;
+    return (uint32_t)cl_hash_bytes(&print, sizeof(print));
+}
+
+/* Whether the other side of the packet's conversation sent anything after `frame`. */
+static bool peer_spoke_since(const cl_convs *t, const cl_packet *pkt, uint32_t frame)
+{
+    cl_tuple tuple;
+    cl_tuple_make(&tuple, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport, 6);
+    const cl_conv *conv = cl_conv_lookup(t, &tuple);
+    int peer = conv ? cl_side_of(conv, &pkt->ip.dst, pkt->dport) : -1;
+    return peer >= 0 && conv->side[peer].last_frame > frame;
+}
+
+uint32_t cl_convs_copy_of(cl_convs *t, const cl_packet *pkt)
+{
+    uint32_t print = print_of(pkt);
+    bool has_id = pkt->ip.src.family == 4 && pkt->ip.id;
+    for (int i = 0; i < CL_PRINTS; i++) {
+        const cl_print *r = &t->recent[i];
+        double age = pkt->time - r->time;
+        if (!r->frame || r->print != print || age < 0)
+            continue;
+        if (has_id ? age <= COPY_WITH_ID_S : age <= COPY_WITHOUT_ID_S && !peer_spoke_since(t, pkt, r->frame))
+            return r->frame;
+    }
+    t->recent[t->recent_next] = (cl_print){pkt->frame, print, pkt->time};
+    t->recent_next = (t->recent_next + 1) % CL_PRINTS;
+    return 0;
+}
+
 void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt, uint32_t epoch)
 {
     cl_side *me = &conv->side[from], *peer = &conv->side[!from];

@@ -85,6 +85,17 @@ typedef struct {
     cl_lru_node node;
 } cl_closed;
 
+/* A packet as a copy of it would show it again: what a capture duplicate (a SPAN port, two capture points
+ * merged) repeats and a retransmission does not (the IPv4 ID), hashed, with its sender and time. */
+typedef struct {
+    uint32_t frame;
+    uint32_t print; /* of its addresses, ports, IPv4 ID, sequence numbers, length, window and flags */
+    double time;
+} cl_print;
+
+/* Copies come within a few packets of their original, even when two interfaces were captured at once. */
+#define CL_PRINTS 16
+
 typedef struct {
     const cl_config *cfg;
     cl_lru table;      /* by tuple: the newest conversation of each port pair; least recently active first */
@@ -97,7 +108,9 @@ typedef struct {
     uint32_t next_id;
     uint32_t now_frame; /* the frame being fed, and its time */
     double now_time;
-    uint32_t epoch; /* incremented where the capture's clock jumps (back, or ahead by more than a day) */
+    uint32_t epoch;             /* incremented where the capture's clock jumps (back, or ahead by more than a day) */
+    cl_print recent[CL_PRINTS]; /* the latest TCP packets' prints, a ring */
+    unsigned recent_next;
     cl_slot_hooks hooks;
 } cl_convs;
 
@@ -120,6 +133,11 @@ const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" 
  * initial sequence number): the analyses then start that side over too. */
 bool cl_track_before(cl_conv *conv, int from, const cl_packet *pkt);
 void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt, uint32_t epoch);
+
+/* The TCP packet is a capture duplicate of one a moment ago (SPAN port, two capture points merged): one packet,
+ * never a retransmission, a duplicate ACK or a second TTL. Returns the frame it repeats, 0 if it is no copy (it
+ * is then remembered for its own copies). */
+uint32_t cl_convs_copy_of(cl_convs *t, const cl_packet *pkt);
 
 /* Counts what the conversation holds now against the table's total. */
 void cl_conv_charge(cl_convs *t, cl_conv *conv);
