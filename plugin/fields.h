@@ -47,7 +47,8 @@
       "(the capture cannot tell)")                                                                                     \
     X(rst_ttl, "RST TTL", "rst.ttl", FT_UINT8, BASE_DEC, "IP TTL / hop limit of this RST")                             \
     X(rst_ttl_expected, "Endpoint TTL", "rst.ttl_expected", FT_UINT8, BASE_DEC,                                        \
-      "TTL of the endpoint's own latest packet at this capture point, which a genuine RST shares")                     \
+      "TTL of the endpoint's own packets at this capture point that the RST matches (any of those it used on this "    \
+      "connection), else of its latest: a genuine RST shares one of them")                                             \
     X(rst_answers, "RST answers", "rst.answers", FT_FRAMENUM, BASE_NONE,                                               \
       "The other side's packet this RST answers (its sequence number is that packet's ACK)")                           \
     X(rst_delay, "RST answer time", "rst.delay", FT_RELATIVE_TIME, BASE_NONE,                                          \

@@ -33,7 +33,7 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt);
 /* After the first pass: the verdict of the conversation a frame belongs to (by its result's conversation
  * number, else by its TCP ports within the conversation's frames), NULL if it has none. */
 const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packet *pkt, uint32_t conv_id);
-/* The capture report: diagnosed conversations by start time, client/server pairs, MAPI users, causes.
+/* The capture report: diagnosed conversations (most severe first), client/server pairs, MAPI users, causes.
  * `only` limits it to those conversation numbers (NULL: all). */
 char *cl_engine_report(const cl_engine *eng, GHashTable *only);
 /* Bytes the analysis state and the kept results hold now, as counted against max_state_mb and

@@ -1,4 +1,4 @@
-/* The capture report: every diagnosed conversation in time order, then per client/server pair, the analyses'
+/* The capture report: every diagnosed conversation, the most severe first, then per client/server pair, the analyses'
  * own parts (MAPI sessions per user) and per cause. Plain text for `tshark -q -z connlost,report` and ./connlost.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static gint by_start(gconstpointer a, gconstpointer b)
+/* Failures first by severity (the cause's rank: network faults before an application's own abort), then in
+ * time order. */
+static gint by_severity(gconstpointer a, gconstpointer b)
 {
     const cl_diagnosis *x = *(cl_diagnosis *const *)a, *y = *(cl_diagnosis *const *)b;
+    if (x->cause != y->cause)
+        return x->cause < y->cause ? -1 : 1;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
     return x->conv_id < y->conv_id ? -1 : x->conv_id > y->conv_id;
@@ -112,7 +116,7 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
         if (d->cause != CL_CAUSE_NONE && (!only || g_hash_table_contains(only, GUINT_TO_POINTER(d->conv_id))))
             g_ptr_array_add(rows, (gpointer)d);
     }
-    g_ptr_array_sort(rows, by_start);
+    g_ptr_array_sort(rows, by_severity);
     g_string_append_printf(s, "connlost report: %u conversation(s) with a diagnosed cause\n", rows->len);
     if (eng && eng->results.full_frame)
         g_string_append_printf(s, "  (incomplete: results reached connlost.max_results_mb = %u MiB at frame %u)\n",

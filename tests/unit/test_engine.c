@@ -553,6 +553,29 @@ static void test_periodic(void)
     cl_engine_free(h.eng);
 }
 
+/* An endpoint whose packets arrive with two TTLs (two paths, or kernel and offload path) may send its RST with
+ * either: a RST with the TTL of its SYN-ACK is its own, even when its latest packets came with another. */
+static void test_rst_two_ttls(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg); /* the server's SYN-ACK with TTL 64 */
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    h.server_ttl = 60;
+    tcp(&h, false, CL_TCP_ACK, 5121, 301, 0, true, 0.01);
+    h.server_ttl = 64;
+    const cl_result *r = tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 301, 0, true, 0.01);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "server") == 0 && r->rst_ttl_expected == 64);
+    cl_engine_free(h.eng);
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    h.server_ttl = 50; /* a TTL the server never used: forged */
+    r = tcp(&h, false, CL_TCP_RST | CL_TCP_ACK, 5121, 301, 0, true, 0.01);
+    CHECK(r && r->rst_origin && strcmp(r->rst_origin, "middlebox") == 0 && is_cause(r, "middlebox-reset"));
+    cl_engine_free(h.eng);
+}
+
 /* A packet captured twice (the same IPv4 ID, sequence numbers, flags, length and window; one hop lower) is one
  * packet: the copy is marked and not analysed, so it makes no duplicate ACK. A retransmission (another ID) is
  * no copy; without an ID (0) a copy must follow within 2 ms. */
@@ -1080,6 +1103,7 @@ int main(void)
     test_endpoint_resets();
     test_ttl_tolerance_extreme();
     test_capture_copies();
+    test_rst_two_ttls();
     test_rst_timing();
     test_idle_bad_input();
     test_idle_edge_cases();

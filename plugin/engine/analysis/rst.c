@@ -21,12 +21,16 @@
 #define ID_RUN_USEFUL 3         /* consecutive small ID steps before the counter is trusted */
 #define ID_STEP_MAX 16
 
+#define TTLS_KEPT 4 /* an endpoint's packets may arrive with two TTLs (two paths; kernel and offload path) */
+
 /* What an endpoint's own packets look like at the capture point. */
 typedef struct {
     uint32_t ttl_frame;
-    uint16_t last_ip_id; /* IPv4 ID of its latest non-RST packet */
-    uint8_t ttl;         /* TTL / hop limit of its latest non-RST packet */
-    uint8_t ip_id_run;   /* consecutive small ID increments: a per-connection counter */
+    uint16_t last_ip_id;     /* IPv4 ID of its latest non-RST packet */
+    uint8_t ttl;             /* TTL / hop limit of its latest non-RST packet */
+    uint8_t ip_id_run;       /* consecutive small ID increments: a per-connection counter */
+    uint8_t ttls[TTLS_KEPT]; /* every TTL its packets came with on this connection, its SYN's first */
+    uint8_t n_ttls;
 } rst_side;
 
 typedef struct {
@@ -44,6 +48,11 @@ static void rst_baseline(void *state, cl_ctx *x, cl_conv *conv, void *slot, cons
     if (pkt->ip.ttl) {
         s->ttl = pkt->ip.ttl;
         s->ttl_frame = pkt->frame;
+        bool known = false;
+        for (unsigned i = 0; i < s->n_ttls; i++)
+            known |= s->ttls[i] == pkt->ip.ttl;
+        if (!known && s->n_ttls < TTLS_KEPT)
+            s->ttls[s->n_ttls++] = pkt->ip.ttl;
     }
     if (pkt->ip.src.family == 4) {
         uint16_t step = (uint16_t)(pkt->ip.id - s->last_ip_id);
@@ -59,15 +68,25 @@ typedef struct {
     GString *why;
 } signs;
 
-static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigned tolerance)
+/* The RST is compared with every TTL the endpoint's own packets came with on this connection: the one it
+ * matches, else the latest. */
+static uint8_t ttl_matched(const rst_side *s, uint8_t ttl, unsigned tolerance)
 {
-    int ttl_diff = (int)pkt->ip.ttl - (int)s->ttl;
-    if (!s->ttl || !pkt->ip.ttl)
+    for (unsigned i = 0; i < s->n_ttls; i++)
+        if (ABS((int)ttl - (int)s->ttls[i]) <= (int)tolerance)
+            return s->ttls[i];
+    return s->ttl;
+}
+
+static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigned tolerance, uint8_t expected)
+{
+    int ttl_diff = (int)pkt->ip.ttl - (int)expected;
+    if (!expected || !pkt->ip.ttl)
         return;
     if (ABS(ttl_diff) > (int)tolerance) {
         g->forged += 3;
         g_string_append_printf(g->why, "; TTL %u where its own packets arrive with %u (frame %u): %d hop(s) %s",
-                               pkt->ip.ttl, s->ttl, s->ttl_frame, ABS(ttl_diff),
+                               pkt->ip.ttl, expected, s->ttl_frame, ABS(ttl_diff),
                                ttl_diff > 0 ? "closer to the capture point" : "farther away");
     } else {
         g->genuine += 2;
@@ -114,10 +133,11 @@ static cl_rst_origin rst_origin(cl_ctx *x, cl_conv *conv, const rst_slot *slot, 
     const rst_side *rs = &slot->side[from];
     cl_result *r = cl_res(x, conv);
     signs g = {.why = g_string_new(NULL)};
+    uint8_t expected = ttl_matched(rs, pkt->ip.ttl, x->cfg->rst_ttl_tolerance);
     r->rst_ttl = pkt->ip.ttl;
-    r->rst_ttl_expected = rs->ttl;
+    r->rst_ttl_expected = expected;
     r->rst_min_delay = s->min_answer;
-    judge_ttl(&g, rs, pkt, x->cfg->rst_ttl_tolerance);
+    judge_ttl(&g, rs, pkt, x->cfg->rst_ttl_tolerance, expected);
     judge_timing(&g, r, s, other, from, pkt);
     judge_ip_id(&g, rs, pkt);
 
