@@ -31,6 +31,7 @@ REPORT_ROW = re.compile(r"^\s+(\d+)\s+[\d.]+\s+[\d.]+\s+\S+ -> \S+\s+(\S+)\s+(\d
 MAPI_EXPERTS = ("rpc_bind_rejected", "mapi_session_leak", "mapi_sessions_near_limit", "mapi_reconnect_burst",
                 "mapi_session_limit")
 IDLE_CAUSES = {"idle-reset", "idle-drop"}
+SETUP_CAUSES = {"connect-timeout", "connect-refused", "connect-blocked"}  # of connections never established
 PLATEAUS = {65535, 32000, 17914, 8166, 4352, 2002, 1500, 1492, 1280, 1006, 576, 508, 296, 68}
 
 passed = failed = 0
@@ -163,12 +164,14 @@ def check_capture(tshark, truth_path):
         if r["tcp.flags.syn"] in ("1", "True") and r["tcp.flags.ack"] in ("0", "False") and r["tcp.stream"]:
             syn_port.setdefault(r["tcp.stream"], r["tcp.srcport"])
     origins, ttls = pairs(t.get("rst_origin")), pairs(t.get("rst_ttl"))
+    # a RST whose claimed sender sent nothing to compare it with (captures/gen/rst-judgeable.py) must be "unknown"
+    unjudgeable = set(ints(t.get("rst_unjudgeable")))
     wrong = []
     for r in rsts:
         f = int(r["frame.number"])
         claimed = "client" if r["tcp.srcport"] == syn_port.get(r["tcp.stream"], client_port) else "server"
-        truth = origins.get(f, claimed)
-        if r["connlost.rst.origin"] != truth or (truth != "middlebox" and r["connlost.rst.ttl"] !=
+        truth = "unknown" if f in unjudgeable else origins.get(f, claimed)
+        if r["connlost.rst.origin"] != truth or (truth not in ("middlebox", "unknown") and r["connlost.rst.ttl"] !=
                                                  r["connlost.rst.ttl_expected"]):
             wrong.append((f, r["connlost.rst.origin"], truth))
         elif f in ttls and r["connlost.rst.ttl"] != ttls[f]:
@@ -209,7 +212,10 @@ def check_capture(tshark, truth_path):
         evidence = ints(last["connlost.evidence"])
         check(f"{name}: evidence frames exist", evidence and all(0 < e <= frames for e in evidence), str(evidence))
 
-    if t.get("fw"):  # the reset/idle scenarios: several connections, each judged on its own
+    if expect in SETUP_CAUSES:
+        check_setup(name, t, one, expect)
+
+    if t.get("fw") and expect not in SETUP_CAUSES:  # the reset/idle scenarios: each connection judged on its own
         check_streams(name, t, one, expect)
 
     if expect == "pmtud-blackhole":
@@ -317,7 +323,7 @@ def check_streams(name, t, one, expect):
             check(f"{name}: stream {n} recommended keep-alive {rec:.3f} s <= survived {lo:.3f} s < {fw_timeout} s",
                   rec < fw_timeout)
     period = t.get("period")
-    if period and expect != "none":  # a control has no lost connections, whatever the times of its RSTs
+    if period and expect != "none" and expect not in SETUP_CAUSES:  # lost connections only
         shown = [r for r in one if r["connlost.period"]]
         got = float(shown[-1]["connlost.period"]) if shown else 0
         count = int(shown[-1]["connlost.period.count"]) if shown else 0
@@ -337,6 +343,29 @@ def check_streams(name, t, one, expect):
           f"extra {sorted(seen_probes - probes)} missing {sorted(probes - seen_probes)}")
     check(f"{name}: keep-alive answers as Wireshark marks them ({len(acks)})", seen_acks == acks,
           f"extra {sorted(seen_acks - acks)} missing {sorted(acks - seen_acks)}")
+
+
+def check_setup(name, t, one, expect):
+    """Failed connection attempts: each attempt's SYNs, and the frame that refused it (ICMP, RST) or none."""
+    syns = set(ints(t.get("syn_frames")))
+    icmp = {int(k) for k in pairs(t.get("icmp_error_frames"))}
+    by_stream = {}
+    for r in verdict_rows(one):
+        by_stream[r["tcp.stream"] or r["connlost.conv"]] = r
+    wrong = []
+    for key, r in by_stream.items():
+        n = int(r["connlost.connect.syns"] or 0)
+        refusal = int(r["connlost.connect.refusal"] or 0)
+        if not 0 < n <= len(syns) or (expect == "connect-timeout") != (refusal == 0):
+            wrong.append((key, n, refusal))
+        elif expect == "connect-blocked" and icmp and refusal not in icmp:
+            wrong.append((key, "icmp", refusal))
+    check(f"{name}: each of {len(by_stream)} failed attempt(s) names its SYNs and what refused it", by_stream and not wrong,
+          str(wrong[:5]))
+    if expect == "connect-timeout":
+        last = verdict_rows(one)[-1]
+        check(f"{name}: connect-timeout counts all {len(syns)} SYNs", int(last["connlost.connect.syns"]) == len(syns),
+              last["connlost.connect.syns"])
 
 
 def final_verdicts(rows):

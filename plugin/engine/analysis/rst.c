@@ -37,22 +37,79 @@ typedef struct {
     rst_side side[2];
 } rst_slot;
 
+/* The TTLs a server address's own packets (its SYN-ACKs above all) arrive with, across the capture: the baseline
+ * for a RST in its name on a connection where it sent nothing else (a refused SYN). */
+typedef struct {
+    cl_addr addr;
+    uint8_t ttls[TTLS_KEPT];
+    uint8_t n_ttls;
+    cl_lru_node node;
+} server_ttls;
+
+typedef struct {
+    cl_lru servers;
+} rst_state;
+
+static void ttl_add(uint8_t *ttls, uint8_t *n, uint8_t ttl)
+{
+    for (unsigned i = 0; i < *n; i++)
+        if (ttls[i] == ttl)
+            return;
+    if (*n < TTLS_KEPT)
+        ttls[(*n)++] = ttl;
+}
+
+static void server_evict(void *entry, void *data)
+{
+    server_ttls *s = entry;
+    cl_lru_remove(data, &s->addr, s, &s->node);
+    g_free(s);
+}
+
+static void *rst_init(cl_ctx *x, size_t slot)
+{
+    (void)slot;
+    rst_state *st = g_new0(rst_state, 1);
+    cl_lru_init(&st->servers, cl_addr_hash, cl_addr_equal, x->cfg->max_pairs, sizeof(server_ttls) + CL_ENTRY_BYTES);
+    cl_lru_describe(&st->servers, "server addresses", "max_pairs",
+                    "the TTLs of the least recently seen ones are forgotten", server_evict, &st->servers);
+    cl_core_add_table(x, &st->servers);
+    return st;
+}
+
+static void rst_free(void *state)
+{
+    rst_state *st = state;
+    cl_lru_destroy(&st->servers);
+    g_free(st);
+}
+
+static void server_seen(rst_state *st, const cl_addr *addr, uint8_t ttl)
+{
+    server_ttls *s = cl_lru_lookup(&st->servers, addr);
+    if (!s) {
+        cl_lru_make_room(&st->servers);
+        s = g_new0(server_ttls, 1);
+        s->addr = *addr;
+        cl_lru_insert(&st->servers, &s->addr, s, &s->node);
+    } else {
+        cl_lru_touch(&st->servers, &s->node);
+    }
+    ttl_add(s->ttls, &s->n_ttls, ttl);
+}
+
 static void rst_baseline(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
-    (void)state;
     (void)x;
-    (void)conv;
     rst_side *s = &((rst_slot *)slot)->side[facts->from];
     if (pkt->tcp_flags & CL_TCP_RST)
         return;
     if (pkt->ip.ttl) {
         s->ttl = pkt->ip.ttl;
         s->ttl_frame = pkt->frame;
-        bool known = false;
-        for (unsigned i = 0; i < s->n_ttls; i++)
-            known |= s->ttls[i] == pkt->ip.ttl;
-        if (!known && s->n_ttls < TTLS_KEPT)
-            s->ttls[s->n_ttls++] = pkt->ip.ttl;
+        ttl_add(s->ttls, &s->n_ttls, pkt->ip.ttl);
+        if (facts->from == 1 && conv->handshake_seen) /* the server's own packet: a SYN-ACK, an answer */
+            server_seen(state, &conv->side[1].addr, pkt->ip.ttl);
     }
     if (pkt->ip.src.family == 4) {
         uint16_t step = (uint16_t)(pkt->ip.id - s->last_ip_id);
@@ -70,12 +127,23 @@ typedef struct {
 
 /* The RST is compared with every TTL the endpoint's own packets came with on this connection: the one it
  * matches, else the latest. */
-static uint8_t ttl_matched(const rst_side *s, uint8_t ttl, unsigned tolerance)
+static uint8_t ttl_matched(const uint8_t *ttls, unsigned n, uint8_t latest, uint8_t ttl, unsigned tolerance)
 {
-    for (unsigned i = 0; i < s->n_ttls; i++)
-        if (ABS((int)ttl - (int)s->ttls[i]) <= (int)tolerance)
-            return s->ttls[i];
-    return s->ttl;
+    for (unsigned i = 0; i < n; i++)
+        if (ABS((int)ttl - (int)ttls[i]) <= (int)tolerance)
+            return ttls[i];
+    return latest;
+}
+
+/* The TTL the RST should have: what the endpoint's own packets showed on this connection, else, for a server
+ * that sent nothing on it (a SYN answered by a RST), what it showed on the capture's other connections. */
+static uint8_t ttl_expected(const rst_state *st, const cl_conv *conv, const rst_side *rs, int from, uint8_t ttl,
+                            unsigned tolerance)
+{
+    if (rs->n_ttls || from != 1)
+        return ttl_matched(rs->ttls, rs->n_ttls, rs->ttl, ttl, tolerance);
+    const server_ttls *s = cl_lru_lookup(&st->servers, &conv->side[1].addr);
+    return s ? ttl_matched(s->ttls, s->n_ttls, s->ttls[0], ttl, tolerance) : 0;
 }
 
 static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigned tolerance, uint8_t expected)
@@ -85,8 +153,13 @@ static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigne
         return;
     if (ABS(ttl_diff) > (int)tolerance) {
         g->forged += 3;
-        g_string_append_printf(g->why, "; TTL %u where its own packets arrive with %u (frame %u): %d hop(s) %s",
-                               pkt->ip.ttl, expected, s->ttl_frame, ABS(ttl_diff),
+        char where[48];
+        if (s->ttl_frame)
+            g_snprintf(where, sizeof(where), "frame %u", s->ttl_frame);
+        else
+            g_snprintf(where, sizeof(where), "its SYN-ACKs on other connections");
+        g_string_append_printf(g->why, "; TTL %u where its own packets arrive with %u (%s): %d hop(s) %s", pkt->ip.ttl,
+                               expected, where, ABS(ttl_diff),
                                ttl_diff > 0 ? "closer to the capture point" : "farther away");
     } else {
         g->genuine += 2;
@@ -127,13 +200,14 @@ static void judge_ip_id(signs *g, const rst_side *s, const cl_packet *pkt)
         g->forged += 1;
 }
 
-static cl_rst_origin rst_origin(cl_ctx *x, cl_conv *conv, const rst_slot *slot, int from, const cl_packet *pkt)
+static cl_rst_origin rst_origin(const rst_state *st, cl_ctx *x, cl_conv *conv, const rst_slot *slot, int from,
+                                const cl_packet *pkt)
 {
     const cl_side *s = &conv->side[from], *other = &conv->side[!from];
     const rst_side *rs = &slot->side[from];
     cl_result *r = cl_res(x, conv);
     signs g = {.why = g_string_new(NULL)};
-    uint8_t expected = ttl_matched(rs, pkt->ip.ttl, x->cfg->rst_ttl_tolerance);
+    uint8_t expected = ttl_expected(st, conv, rs, from, pkt->ip.ttl, x->cfg->rst_ttl_tolerance);
     r->rst_ttl = pkt->ip.ttl;
     r->rst_ttl_expected = expected;
     r->rst_min_delay = s->min_answer;
@@ -148,6 +222,10 @@ static cl_rst_origin rst_origin(cl_ctx *x, cl_conv *conv, const rst_slot *slot, 
         origin = CL_RST_FORGED;
     else if (g.genuine >= 2 && g.genuine > g.forged)
         origin = CL_RST_GENUINE;
+    /* a client's RST to a SYN-ACK before the connection got established (a cancelled attempt, a scanner's raw SYN
+     * answered by its kernel) proves nothing by its TTL */
+    if (origin == CL_RST_FORGED && from == 0 && !conv->established)
+        origin = CL_RST_UNKNOWN;
 
     char who[80];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
@@ -174,9 +252,8 @@ static cl_rst_origin rst_origin(cl_ctx *x, cl_conv *conv, const rst_slot *slot, 
 
 static void rst_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
-    (void)state;
     if (pkt->tcp_flags & CL_TCP_RST)
-        facts->origin = rst_origin(x, conv, slot, facts->from, pkt);
+        facts->origin = rst_origin(state, x, conv, slot, facts->from, pkt);
 }
 
 static void rst_side_reset(void *slot, int side) { memset(&((rst_slot *)slot)->side[side], 0, sizeof(rst_side)); }
@@ -191,6 +268,8 @@ const cl_analysis cl_analysis_rst = {
     .name = "rst",
     .prefs = rst_prefs,
     .slot_size = sizeof(rst_slot),
+    .init = rst_init,
+    .free = rst_free,
     .on_tcp = rst_on_tcp,
     .after_tcp = rst_baseline,
     .side_reset = rst_side_reset,

@@ -33,6 +33,7 @@ typedef struct {
     unsigned max_rpc_endpoints; /* RPC endpoints (address, port) learned from EPM answers and binds */
     unsigned max_state_mb;      /* memory cap (MiB) of the analysis state: conversations, fragments, tables */
     unsigned max_results_mb;    /* memory cap (MiB) of what frames and the report keep: results, diagnoses */
+    unsigned connect_syn_min;   /* SYNs of one attempt, none answered, that make a connect-timeout */
 } cl_config;
 
 /* One preference: the glue registers it, the engine applies its default and keeps it in range. */

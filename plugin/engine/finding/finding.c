@@ -50,12 +50,17 @@ void cl_finding_evidence_frames(cl_finding *f, const GArray *frames)
 }
 
 /* A TCP connection that never got established did not die: an unanswered SYN, a refused or cancelled attempt,
- * a half-open scan. It gets no verdict of a lost connection. */
-static bool connection_existed(const cl_conv *conv) { return conv->tuple.proto != 6 || conv->established; }
+ * a half-open scan. It gets no verdict of a lost connection, only one of its set-up; an established one none of
+ * those. */
+static bool cause_fits(const cl_conv *conv, cl_cause cause)
+{
+    bool existed = conv->tuple.proto != 6 || conv->established;
+    return cl_cause_is_setup(cause) ? !existed : existed;
+}
 
 void cl_finding_propose(cl_ctx *x, cl_conv *conv, cl_finding *f)
 {
-    if (connection_existed(conv) && cl_verdict_offer(x->verdicts, conv, f))
+    if (cause_fits(conv, f->cause) && cl_verdict_offer(x->verdicts, conv, f))
         cl_verdict_show(x->verdicts, conv, &x->frame);
     if (f->summary)
         g_string_free(f->summary, TRUE);

@@ -5,12 +5,20 @@
 
 #include <string.h>
 
-#define CL_SLUG_ROW(id, slug, expert) slug,
+#define CL_SLUG_ROW(id, slug, expert, about) slug,
 static const char *const cause_slugs[] = {NULL, CL_CAUSES(CL_SLUG_ROW)};
 #undef CL_SLUG_ROW
-#define CL_EXPERT_ROW(id, slug, expert) CL_EXPERT_##expert,
+#define CL_EXPERT_ROW(id, slug, expert, about) CL_EXPERT_##expert,
 static const cl_expert cause_experts[] = {CL_EXPERT_VERDICT, CL_CAUSES(CL_EXPERT_ROW)};
 #undef CL_EXPERT_ROW
+
+#define CL_ABOUT_LOSS 0
+#define CL_ABOUT_SETUP 1
+#define CL_ABOUT_ROW(id, slug, expert, about) CL_ABOUT_##about,
+static const unsigned char cause_setup[] = {0, CL_CAUSES(CL_ABOUT_ROW)};
+#undef CL_ABOUT_ROW
+
+int cl_cause_is_setup(cl_cause cause) { return cause < CL_CAUSE_COUNT && cause_setup[cause]; }
 
 const char *cl_cause_slug(cl_cause cause) { return cause < CL_CAUSE_COUNT ? cause_slugs[cause] : NULL; }
 

@@ -35,19 +35,29 @@
     X(MAPI_RECONNECT_BURST, "mapi_reconnect_burst", SEQUENCE, WARN, "Burst of MAPI logons from one client")            \
     X(MAPI_SESSION_LIMIT, "mapi_session_limit", RESPONSE_CODE, ERROR,                                                  \
       "Logon refused: the user holds the server's limit of MAPI sessions")                                             \
-    X(VERDICT, "verdict", SEQUENCE, WARN, "Probable cause of the connection loss")
+    X(VERDICT, "verdict", SEQUENCE, WARN, "Probable cause of the connection loss")                                     \
+    X(CONNECT_TIMEOUT, "connect_timeout", SEQUENCE, WARN,                                                              \
+      "Connection attempt timed out: its SYNs were never answered")                                                    \
+    X(CONNECT_REFUSED, "connect_refused", RESPONSE_CODE, WARN,                                                         \
+      "Connection refused by the server host: nothing listens on the port")                                            \
+    X(CONNECT_BLOCKED, "connect_blocked", SECURITY, WARN,                                                              \
+      "Connection attempt refused by a device on the path (a forged RST or an ICMP unreachable)")
 
-/* Causes of death, the deepest explanation first: the row order IS the verdict's rank, so a client RST after a
- * black-hole stall stays a black hole. X(ID, slug, the expert the verdict is raised under) */
+/* Causes, the deepest explanation first: the row order IS the verdict's rank (and the report's order), so a
+ * client RST after a black-hole stall stays a black hole. X(ID, slug, the expert the verdict is raised under,
+ * what it is about: LOSS of an established connection, or SETUP of one that never got established) */
 #define CL_CAUSES(X)                                                                                                   \
-    X(PMTUD_BLACKHOLE, "pmtud-blackhole", PMTUD_BLACKHOLE)                                                             \
-    X(FRAGMENT_LOSS, "fragment-loss", FRAGMENT_LOST)                                                                   \
-    X(MAPI_SESSION_LIMIT, "mapi-session-limit", MAPI_SESSION_LIMIT)                                                    \
-    X(IDLE_RESET, "idle-reset", VERDICT)                                                                               \
-    X(IDLE_DROP, "idle-drop", VERDICT)                                                                                 \
-    X(MIDDLEBOX_RESET, "middlebox-reset", VERDICT)                                                                     \
-    X(RETRANSMISSION_TIMEOUT, "retransmission-timeout", VERDICT)                                                       \
-    X(PEER_RESET, "peer-reset", VERDICT)
+    X(PMTUD_BLACKHOLE, "pmtud-blackhole", PMTUD_BLACKHOLE, LOSS)                                                       \
+    X(FRAGMENT_LOSS, "fragment-loss", FRAGMENT_LOST, LOSS)                                                             \
+    X(MAPI_SESSION_LIMIT, "mapi-session-limit", MAPI_SESSION_LIMIT, LOSS)                                              \
+    X(CONNECT_BLOCKED, "connect-blocked", CONNECT_BLOCKED, SETUP)                                                      \
+    X(CONNECT_REFUSED, "connect-refused", CONNECT_REFUSED, SETUP)                                                      \
+    X(CONNECT_TIMEOUT, "connect-timeout", CONNECT_TIMEOUT, SETUP)                                                      \
+    X(IDLE_RESET, "idle-reset", VERDICT, LOSS)                                                                         \
+    X(IDLE_DROP, "idle-drop", VERDICT, LOSS)                                                                           \
+    X(MIDDLEBOX_RESET, "middlebox-reset", VERDICT, LOSS)                                                               \
+    X(RETRANSMISSION_TIMEOUT, "retransmission-timeout", VERDICT, LOSS)                                                 \
+    X(PEER_RESET, "peer-reset", VERDICT, LOSS)
 
 /* Numbers that go with a verdict or a frame; times in seconds. X(ID, member, C type, field type (a suffix of
  * Wireshark's FT_*, NONE: reported, not a field of its own), abbrev after "connlost.", title, description) */
@@ -82,6 +92,14 @@
       "Lost connections of this client and server that show the period")                                               \
     X(RETRANS, retrans, uint32_t, UINT32, "retrans.unanswered", "Unanswered retransmissions",                          \
       "Retransmissions the sender made without hearing anything from its peer")                                        \
+    X(SYNS, syns, uint32_t, UINT32, "connect.syns", "SYNs sent",                                                       \
+      "SYNs of the connection attempt, retransmissions "                                                               \
+      "included")                                                                                                      \
+    X(CONNECT_TIME, connect_time, double, RELATIVE_TIME, "connect.duration", "Attempt lasted",                         \
+      "From the first SYN to the refusal, or to when the client gave up (its last SYN plus the back-off it then "      \
+      "waits: twice its last interval)")                                                                               \
+    X(BLOCK_FRAME, block_frame, uint32_t, FRAMENUM, "connect.refusal", "Refused in",                                   \
+      "The RST or ICMP unreachable that refused the attempt")                                                          \
     X(SESSIONS, sessions, uint32_t, NONE, NULL, NULL, "MAPI sessions the user held")                                   \
     X(SESSION_LIMIT, session_limit, uint32_t, NONE, NULL, NULL, "The server's limit of MAPI sessions per user")
 
@@ -113,9 +131,11 @@ typedef struct {
 } cl_numbers;
 #undef CL_MEMBER_ROW
 
-/* The cause's slug ("pmtud-blackhole"), NULL for none; the expert its verdict is raised under. */
+/* The cause's slug ("pmtud-blackhole"), NULL for none; the expert its verdict is raised under; whether it is
+ * about setting a connection up (one that never got established) rather than losing one. */
 const char *cl_cause_slug(cl_cause cause);
 cl_expert cl_cause_expert(cl_cause cause);
+int cl_cause_is_setup(cl_cause cause);
 
 /* Copy the numbers `src` has into `dst`. */
 void cl_numbers_merge(cl_numbers *dst, const cl_numbers *src);
