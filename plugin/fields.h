@@ -13,7 +13,7 @@
     X(cause, "Cause", "cause", FT_STRING, BASE_NONE,                                                                   \
       "Probable cause of the conversation's failure (pmtud-blackhole, fragment-loss, idle-reset, idle-drop, "          \
       "middlebox-reset, mapi-session-limit, peer-reset, retransmission-timeout, connect-timeout, connect-refused, "     \
-      "connect-blocked); the last value on a conversation that no connlost.withdrawn of it follows is its verdict")                                                                                   \
+      "connect-blocked, zero-window-stall); the last value on a conversation that no connlost.withdrawn of it follows is its verdict")                                                                                   \
     X(summary, "Summary", "summary", FT_STRING, BASE_NONE,                                                             \
       "The diagnosis in one sentence: evidence frames, numbers and remedy")                                            \
     X(confidence, "Confidence", "confidence", FT_UINT8, BASE_DEC, "How sure connlost is of the cause, 0-100")          \

@@ -214,6 +214,8 @@ def check_capture(tshark, truth_path):
 
     if expect in SETUP_CAUSES:
         check_setup(name, t, one, expect)
+    if t.get("zero_window_duration"):
+        check_zero_window(name, t, one, expect)
 
     if t.get("fw") and expect not in SETUP_CAUSES:  # the reset/idle scenarios: each connection judged on its own
         check_streams(name, t, one, expect)
@@ -335,7 +337,8 @@ def check_streams(name, t, one, expect):
     for expert in ("keepalive_missing", "keepalive_too_sparse", "periodic_disconnect", "middlebox_reset"):
         if expert not in wanted:
             check(f"{name}: no connlost.{expert}", not any(r[f"connlost.{expert}"] for r in one))
-    probes = set(ints(t.get("keepalive_frames")))
+    # Wireshark calls Linux's zero-window probes keep-alives; connlost does not
+    probes = set(ints(t.get("keepalive_frames"))) - set(ints(t.get("zero_window_probe_frames")))
     acks = set(ints(t.get("keepalive_ack_frames")))
     seen_probes = {int(r["frame.number"]) for r in one if r["connlost.keepalive"] == "probe"}
     seen_acks = {int(r["frame.number"]) for r in one if r["connlost.keepalive"] == "ack"}
@@ -343,6 +346,16 @@ def check_streams(name, t, one, expect):
           f"extra {sorted(seen_probes - probes)} missing {sorted(probes - seen_probes)}")
     check(f"{name}: keep-alive answers as Wireshark marks them ({len(acks)})", seen_acks == acks,
           f"extra {sorted(seen_acks - acks)} missing {sorted(acks - seen_acks)}")
+
+
+def check_zero_window(name, t, one, expect):
+    """A receiver's closed window: how long and how many probes, on the verdict or on the frame that reopens it."""
+    want, probes = float(t["zero_window_duration"]), int(t.get("zero_window_probe_count") or 0)
+    rows = [r for r in (verdict_rows(one) if expect == "zero-window-stall" else one) if r["connlost.zero_window.duration"]]
+    got = rows[-1] if rows else None
+    check(f"{name}: window closed {want:.3f} s (within 5 %) with {probes} probe(s)", got is not None and
+          close(float(got["connlost.zero_window.duration"]), want) and int(got["connlost.zero_window.probes"]) == probes,
+          got and (got["connlost.zero_window.duration"], got["connlost.zero_window.probes"]))
 
 
 def check_setup(name, t, one, expect):

@@ -5,11 +5,11 @@
  */
 #include "registry.h"
 
-extern const cl_analysis cl_analysis_frag, cl_analysis_pmtu, cl_analysis_rst, cl_analysis_connect, cl_analysis_idle,
-    cl_analysis_rpc, cl_analysis_mapi;
+extern const cl_analysis cl_analysis_frag, cl_analysis_pmtu, cl_analysis_rst, cl_analysis_connect, cl_analysis_zwin,
+    cl_analysis_idle, cl_analysis_rpc, cl_analysis_mapi;
 
 const cl_analysis *const cl_registry[] = {
-    &cl_analysis_frag, &cl_analysis_pmtu, &cl_analysis_rst,  &cl_analysis_connect,
-    &cl_analysis_idle, &cl_analysis_rpc,  &cl_analysis_mapi,
+    &cl_analysis_frag, &cl_analysis_pmtu, &cl_analysis_rst, &cl_analysis_connect,
+    &cl_analysis_zwin, &cl_analysis_idle, &cl_analysis_rpc, &cl_analysis_mapi,
 };
 const size_t cl_registry_len = G_N_ELEMENTS(cl_registry);

@@ -29,11 +29,12 @@ typedef struct {
     unsigned mapi_near_pct;     /* sessions held, % of the limit, that raise the near-limit warning */
     unsigned mapi_burst_count;  /* logons from one client within mapi_burst_s that make a reconnect burst */
     unsigned mapi_burst_s;
-    unsigned max_mapi_sessions; /* MAPI sessions tracked (and as many users and clients) */
-    unsigned max_rpc_endpoints; /* RPC endpoints (address, port) learned from EPM answers and binds */
-    unsigned max_state_mb;      /* memory cap (MiB) of the analysis state: conversations, fragments, tables */
-    unsigned max_results_mb;    /* memory cap (MiB) of what frames and the report keep: results, diagnoses */
-    unsigned connect_syn_min;   /* SYNs of one attempt, none answered, that make a connect-timeout */
+    unsigned max_mapi_sessions;  /* MAPI sessions tracked (and as many users and clients) */
+    unsigned max_rpc_endpoints;  /* RPC endpoints (address, port) learned from EPM answers and binds */
+    unsigned max_state_mb;       /* memory cap (MiB) of the analysis state: conversations, fragments, tables */
+    unsigned max_results_mb;     /* memory cap (MiB) of what frames and the report keep: results, diagnoses */
+    unsigned connect_syn_min;    /* SYNs of one attempt, none answered, that make a connect-timeout */
+    unsigned zero_window_min_ms; /* a receiver window closed this long is a stall worth naming */
 } cl_config;
 
 /* One preference: the glue registers it, the engine applies its default and keeps it in range. */

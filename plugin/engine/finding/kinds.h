@@ -41,7 +41,10 @@
     X(CONNECT_REFUSED, "connect_refused", RESPONSE_CODE, WARN,                                                         \
       "Connection refused by the server host: nothing listens on the port")                                            \
     X(CONNECT_BLOCKED, "connect_blocked", SECURITY, WARN,                                                              \
-      "Connection attempt refused by a device on the path (a forged RST or an ICMP unreachable)")
+      "Connection attempt refused by a device on the path (a forged RST or an ICMP unreachable)")                      \
+    X(ZERO_WINDOW_STALL, "zero_window_stall", SEQUENCE, WARN,                                                          \
+      "The receiver stopped reading: its window stayed closed until a side gave up")                                   \
+    X(ZERO_WINDOW, "zero_window", SEQUENCE, NOTE, "The receiver's window was closed for a while, then reopened")
 
 /* Causes, the deepest explanation first: the row order IS the verdict's rank (and the report's order), so a
  * client RST after a black-hole stall stays a black hole. X(ID, slug, the expert the verdict is raised under,
@@ -53,6 +56,7 @@
     X(CONNECT_BLOCKED, "connect-blocked", CONNECT_BLOCKED, SETUP)                                                      \
     X(CONNECT_REFUSED, "connect-refused", CONNECT_REFUSED, SETUP)                                                      \
     X(CONNECT_TIMEOUT, "connect-timeout", CONNECT_TIMEOUT, SETUP)                                                      \
+    X(ZERO_WINDOW_STALL, "zero-window-stall", ZERO_WINDOW_STALL, LOSS)                                                 \
     X(IDLE_RESET, "idle-reset", VERDICT, LOSS)                                                                         \
     X(IDLE_DROP, "idle-drop", VERDICT, LOSS)                                                                           \
     X(MIDDLEBOX_RESET, "middlebox-reset", VERDICT, LOSS)                                                               \
@@ -100,6 +104,12 @@
       "waits: twice its last interval)")                                                                               \
     X(BLOCK_FRAME, block_frame, uint32_t, FRAMENUM, "connect.refusal", "Refused in",                                   \
       "The RST or ICMP unreachable that refused the attempt")                                                          \
+    X(ZERO_WINDOW_DURATION, zero_window_duration, double, RELATIVE_TIME, "zero_window.duration", "Window closed for",  \
+      "How long the receiver's window stayed closed (zero, or less than one segment): until it reopened, or until "    \
+      "a side gave up")                                                                                                \
+    X(ZERO_WINDOW_PROBES, zero_window_probes, uint32_t, UINT32, "zero_window.probes", "Zero-window probes",            \
+      "Probes the sender sent into the closed window (Windows: one new byte; Linux: an empty segment one byte "        \
+      "behind, which Wireshark calls a keep-alive; never a keep-alive to connlost)")                                   \
     X(SESSIONS, sessions, uint32_t, NONE, NULL, NULL, "MAPI sessions the user held")                                   \
     X(SESSION_LIMIT, session_limit, uint32_t, NONE, NULL, NULL, "The server's limit of MAPI sessions per user")
 
