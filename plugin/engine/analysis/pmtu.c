@@ -8,8 +8,9 @@
 #include <string.h>
 
 #define MAX_LOST_FRAMES 16
-#define RING_FIRST_CAP 4 /* request/response traffic rarely has more in flight */
-#define RING_KEEP_CAP 64 /* an emptied ring bigger than this is freed: bulk transfers come and go */
+#define FALLBACK_FLOOR 576 /* a smaller segment through after the loss is no fallback (a small write, an ACK) */
+#define RING_FIRST_CAP 4   /* request/response traffic rarely has more in flight */
+#define RING_KEEP_CAP 64   /* an emptied ring bigger than this is freed: bulk transfers come and go */
 
 /* A data segment sent and not yet acknowledged. */
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     uint32_t sends;  /* transmissions at that size */
     GArray *frames;  /* their frames, once it is retransmitted (bounded) */
     uint32_t first_frame;
+    double first_time; /* when it first left at this size */
     bool df;
 } segment;
 
@@ -34,8 +36,10 @@ typedef struct {
     uint32_t lost_seq;      /* the segment that showed it */
     GArray *lost_frames;    /* its transmissions (bounded) */
     double first_lost_time;
-    bool peer_alive_after_loss;    /* the other side sent something after it */
-    uint32_t recovered_frame;      /* a smaller size got through after the loss */
+    bool peer_alive_after_loss; /* the other side sent something after it */
+    uint32_t recovered_frame;   /* a smaller size got through after the loss */
+    uint32_t recovered_size;    /* that size */
+    double recovered_time;
     uint32_t icmp_mtu, icmp_frame; /* the latest "fragmentation needed"/"packet too big" */
     bool pmtud_working_noted;
 } losses;
@@ -57,6 +61,9 @@ typedef struct {
     bool has_last_ack;
     uint32_t last_ack; /* this side's ACKs: duplicate ACK chain */
     uint32_t dup_count, dup_first;
+    /* seen next to the receiver: the hole its big segments left, filled by smaller ones after a stall */
+    uint32_t hole_frame, hole_bytes, filled_frame, filled_size;
+    double hole_stall;
 } pmtu_side;
 
 typedef struct {
@@ -218,6 +225,14 @@ static void blackhole_numbers(cl_finding *f, const pmtu_side *ps, uint32_t pmtu,
     f->experts = CL_EXP_PMTUD_BLACKHOLE;
 }
 
+static void recovered_numbers(cl_finding *f, uint32_t frame, uint32_t size, double stall)
+{
+    f->num.has |= CL_HAS_PMTUD_RECOVERED | CL_HAS_PMTUD_FALLBACK | CL_HAS_PMTUD_STALL;
+    f->num.pmtud_recovered = frame;
+    f->num.pmtud_fallback = size;
+    f->num.pmtud_stall = stall;
+}
+
 /* The capture saw the big segments leave the sender: judge from them. */
 static void sender_side_verdict(const pass *p, int sender)
 {
@@ -254,9 +269,14 @@ static void sender_side_verdict(const pass *p, int sender)
                        l->icmp_frame, l->icmp_mtu);
     else
         cl_finding_say(&f, " and no %s arrived", ptb_name(s));
-    if (l->recovered_frame)
-        cl_finding_say(&f, "; the sender then fell back to %u-byte packets, which got through (frame %u)",
-                       ps->largest_acked, l->recovered_frame);
+    if (l->recovered_frame) {
+        char t[40];
+        cl_finding_say(&f,
+                       "; after %s the sender fell back to %u-byte packets, which got through (frame %u): its "
+                       "black-hole detection saved this connection, the next one falls into the same hole",
+                       cl_duration(l->recovered_time - l->first_lost_time, t, sizeof(t)), l->recovered_size,
+                       l->recovered_frame);
+    }
     if (l->icmp_frame && l->icmp_mtu == pmtu)
         cl_finding_say(&f, "; the path MTU is %u", pmtu);
     else
@@ -268,7 +288,10 @@ static void sender_side_verdict(const pass *p, int sender)
     cl_finding_evidence_frames(&f, l->lost_frames);
     cl_finding_evidence(&f, ps->largest_acked_frame);
     cl_finding_evidence(&f, l->icmp_frame);
+    cl_finding_evidence(&f, l->recovered_frame);
     blackhole_numbers(&f, ps, pmtu, ps->largest_acked, l->smallest_lost);
+    if (l->recovered_frame)
+        recovered_numbers(&f, l->recovered_frame, l->recovered_size, l->recovered_time - l->first_lost_time);
     cl_finding_propose(p->x, p->conv, &f);
 }
 
@@ -342,14 +365,26 @@ static uint32_t wire_max(const cl_conv *conv, int side)
     return peer->mss ? peer->mss + header_bytes(conv, &conv->side[side]) : UINT32_MAX;
 }
 
-static void segment_acked(pmtu_side *s, const segment *seg, uint32_t frame, uint32_t max_ip)
+/* An acknowledged segment: the largest size through, and after a loss of one size the smaller one that got
+ * through instead (the sender's black-hole detection). True when the lost size itself got through after all. */
+static bool segment_acked(pmtu_side *s, const segment *seg, const cl_packet *pkt, uint32_t max_ip)
 {
-    if (seg->ip_len > s->largest_acked && seg->ip_len <= max_ip) {
+    if (seg->ip_len > max_ip)
+        return false;
+    if (seg->ip_len > s->largest_acked) {
         s->largest_acked = seg->ip_len;
         s->largest_acked_frame = seg->first_frame;
-        if (pm(s)->smallest_lost && seg->ip_len < pm(s)->smallest_lost && !pm(s)->recovered_frame)
-            s->loss->recovered_frame = frame;
     }
+    if (!pm(s)->smallest_lost)
+        return false;
+    if (seg->ip_len >= pm(s)->smallest_lost)
+        return true;
+    if (!pm(s)->recovered_frame && seg->ip_len > FALLBACK_FLOOR) {
+        s->loss->recovered_frame = pkt->frame;
+        s->loss->recovered_size = seg->ip_len;
+        s->loss->recovered_time = seg->first_time; /* when the smaller packet that got through left */
+    }
+    return false;
 }
 
 static void progress(pmtu_side *s, uint32_t contiguous, const cl_packet *pkt)
@@ -358,6 +393,22 @@ static void progress(pmtu_side *s, uint32_t contiguous, const cl_packet *pkt)
     s->gap_open = false;
     s->progress_time = pkt->time;
     s->progress_frame = pkt->frame;
+}
+
+/* A segment of the size called lost was acknowledged: a loss that recovered, not a black hole. */
+static void size_passed(const pass *p, pmtu_side *s, const segment *seg)
+{
+    char t[40];
+    cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_PMTUD_BLACKHOLE, &p->x->frame,
+                        g_strdup_printf("a %u-byte segment (sent in frame %u) was acknowledged after all, %s after the "
+                                        "first loss: packets of that size pass, the loss recovered, no black hole",
+                                        seg->ip_len, seg->first_frame,
+                                        cl_duration(p->pkt->time - s->loss->first_lost_time, t, sizeof(t))));
+    if (s->loss->lost_frames)
+        g_array_set_size(s->loss->lost_frames, 0);
+    s->loss->smallest_lost = 0;
+    s->loss->recovered_frame = 0;
+    s->loss->first_lost_time = 0;
 }
 
 static void ack_advance(const pass *p, int side, uint32_t ack)
@@ -372,7 +423,8 @@ static void ack_advance(const pass *p, int side, uint32_t ack)
         const segment *seg = seg_at(&s->segs, 0);
         if (!SEQ_LEQ(seg->seq + seg->len, ack))
             break;
-        segment_acked(s, seg, p->pkt->frame, max_ip);
+        if (segment_acked(s, seg, p->pkt, max_ip))
+            size_passed(p, s, seg);
         seg_pop(&s->segs);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous))
@@ -390,6 +442,7 @@ static void note_retransmission(const pass *p, int from, segment *seg)
         seg->len = pkt->tcp_len;
         seg->sends = 0;
         seg->first_frame = pkt->frame;
+        seg->first_time = pkt->time;
         if (seg->frames)
             g_array_set_size(seg->frames, 0);
     }
@@ -417,7 +470,7 @@ static void note_retransmission(const pass *p, int from, segment *seg)
     g_array_set_size(l->lost_frames, 0);
     g_array_append_vals(l->lost_frames, seg->frames->data, seg->frames->len);
     if (!l->first_lost_time)
-        l->first_lost_time = pkt->time;
+        l->first_lost_time = seg->first_time; /* the stall starts where the lost size first left */
     sender_side_verdict(p, from);
 }
 
@@ -442,12 +495,79 @@ static void note_pmtud_working(const pass *p, int from)
                                       ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
 }
 
+/* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it), as an IP packet;
+ * 0 when unknown or too small to tell a path-MTU problem. */
+static uint32_t full_size(const cl_conv *conv, int sender)
+{
+    uint32_t mss = conv->side[!sender].mss;
+    if (conv->side[sender].mss && (!mss || conv->side[sender].mss < mss))
+        mss = conv->side[sender].mss;
+    return mss < 536 ? 0 : mss + cl_ip_header_len(conv->side[sender].addr.family) + 20;
+}
+
+/* Seen next to the receiver, once the hole is known (and again at the end, with the largest size that arrived
+ * since). */
+static void propose_filled_hole(const pass *p, int from)
+{
+    const cl_conv *conv = p->conv;
+    const cl_side *s = &conv->side[from];
+    const pmtu_side *ps = &p->slot->side[from];
+    uint32_t full_ip = full_size(conv, from);
+    char who[80], t[40];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    uint32_t largest = ps->max_ip_sent < full_ip ? ps->max_ip_sent : ps->filled_size;
+    uint32_t pmtu = estimate(s, ps, largest, full_ip);
+    cl_finding f;
+    cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, 60);
+    cl_finding_say(&f,
+                   "Path-MTU black hole (seen from the receiving side), recovered: %u bytes from %s never arrived in "
+                   "full-size %u-byte packets after frame %u; after %s the sender resent them in %u-byte packets "
+                   "(frame %u): its black-hole detection got this connection through, the next one falls into the "
+                   "same hole; no packet of the full size ever arrived (largest %u bytes); the path MTU lies between "
+                   "%u and %u bytes (estimate %u)",
+                   ps->hole_bytes, who, full_ip, ps->hole_frame, cl_duration(ps->hole_stall, t, sizeof(t)),
+                   ps->filled_size, ps->filled_frame, largest, largest, full_ip - 1, pmtu);
+    remedy(&f, s, pmtu);
+    cl_finding_say(&f, ".");
+    cl_finding_evidence(&f, ps->hole_frame);
+    cl_finding_evidence(&f, ps->filled_frame);
+    blackhole_numbers(&f, ps, pmtu, largest, full_ip);
+    recovered_numbers(&f, ps->filled_frame, ps->filled_size, ps->hole_stall);
+    cl_finding_propose(p->x, p->conv, &f);
+}
+
+/* Seen next to the receiver: the hole left by big segments that never arrived is filled, after a stall, by
+ * smaller ones; no full-size packet ever arrived. The sender's black-hole detection got it through. */
+static void hole_filled(const pass *p, int from, uint32_t hole_start, double stalled, uint32_t before_frame)
+{
+    const cl_conv *conv = p->conv;
+    const cl_side *s = &conv->side[from];
+    pmtu_side *ps = &p->slot->side[from];
+    uint32_t full_ip = full_size(conv, from);
+    uint32_t missing = s->has_data_next ? s->data_next - hole_start : 0;
+    if (!full_ip || pm(ps)->smallest_lost || ps->filled_frame || full_ip <= mtu_floor(s) ||
+        ps->max_ip_sent >= full_ip || missing < full_ip - header_bytes(conv, s) ||
+        stalled * 1000.0 < p->x->cfg->pmtud_stall_ms)
+        return;
+    ps->hole_frame = before_frame;
+    ps->hole_bytes = missing;
+    ps->hole_stall = stalled;
+    ps->filled_frame = p->pkt->frame;
+    ps->filled_size = p->pkt->ip.total_len;
+    propose_filled_hole(p, from);
+}
+
 static void note_data(const pass *p, int from)
 {
     const cl_packet *pkt = p->pkt;
     const cl_side *s = &p->conv->side[from];
     pmtu_side *ps = &p->slot->side[from];
     uint32_t seq = pkt->seq, end = pkt->seq + pkt->tcp_len, ip_len = pkt->ip.total_len;
+    bool fills = ps->has_contiguous && ps->gap_open && SEQ_LEQ(seq, ps->contiguous) && SEQ_GT(end, ps->contiguous);
+    uint32_t hole_start = ps->contiguous, before_frame = ps->progress_frame;
+    double stalled = pkt->time - ps->progress_time;
+    if (fills && ip_len < full_size(p->conv, from))
+        hole_filled(p, from, hole_start, stalled, before_frame);
 
     if (ip_len > ps->max_ip_sent) {
         ps->max_ip_sent = ip_len;
@@ -471,6 +591,7 @@ static void note_data(const pass *p, int from)
                                              .ip_len = ip_len,
                                              .sends = 1,
                                              .first_frame = pkt->frame,
+                                             .first_time = pkt->time,
                                              .df = pkt->ip.df};
     } else {
         segment *seg = seg_find(&ps->segs, seq);
@@ -515,7 +636,9 @@ static void at_end(const pass *p, int from)
     if (me->has_data_next && SEQ_GT(me->data_next, known_end))
         known_end = me->data_next;
     for (int side = 0; side < 2; side++) {
-        if (pm(&p->slot->side[side])->smallest_lost)
+        if (p->slot->side[side].filled_frame && !pm(&p->slot->side[side])->smallest_lost)
+            propose_filled_hole(p, side); /* with the largest size that arrived since */
+        else if (pm(&p->slot->side[side])->smallest_lost)
             sender_side_verdict(p, side); /* with what happened since */
         else
             receiver_side_verdict(p, side, side == from ? known_end : p->conv->side[side].data_next);

@@ -66,6 +66,24 @@ static void reopened(cl_ctx *x, cl_conv *conv, const zwin_slot *z, const cl_pack
                                       z->closed_frame, z->probes));
 }
 
+/* The receiver's window is closed: zero, or less than one segment when the window scale is known (a capture that
+ * began after the SYNs shows windows unscaled, too small to mean anything but zero). */
+static bool window_shut(const cl_conv *conv, int receiver)
+{
+    const cl_side *r = &conv->side[receiver];
+    bool scale_known = conv->side[0].wscale >= 0 && conv->side[1].wscale >= 0;
+    return r->window == 0 || ((scale_known || conv->handshake_seen) && r->window < segment_of(r));
+}
+
+/* A probe: an empty segment one byte behind what the receiver acknowledged (Linux), or one byte at it
+ * (Windows). */
+static bool is_probe(const cl_conv *conv, int sender, const cl_packet *pkt)
+{
+    const cl_side *s = &conv->side[sender];
+    return s->has_ack_seen &&
+           ((pkt->tcp_len == 0 && pkt->seq == s->ack_seen - 1) || (pkt->tcp_len == 1 && pkt->seq == s->ack_seen));
+}
+
 static void zwin_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
     (void)state;
@@ -82,15 +100,17 @@ static void zwin_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
     if (rst || pkt->tcp_flags & CL_TCP_SYN || !conv->established)
         return;
     if (z->closed && from != z->receiver) {
-        if (pkt->tcp_len <= 1) { /* into a closed window: a probe */
+        if (is_probe(conv, from, pkt)) {
             z->probes++;
             z->last_probe_frame = pkt->frame;
+        } else if (pkt->tcp_len > 1) {
+            z->closed = false; /* data flows: the window was not closed after all */
         }
         return;
     }
     if (!(pkt->tcp_flags & CL_TCP_ACK))
         return;
-    bool shut = conv->side[from].window < segment_of(&conv->side[from]);
+    bool shut = window_shut(conv, from);
     if (shut && !z->closed) {
         *z = (zwin_slot){pkt->time, pkt->frame, 0, 0, (int8_t)from, true};
     } else if (!shut && z->closed && from == z->receiver) {
