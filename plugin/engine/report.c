@@ -49,12 +49,69 @@ typedef struct {
     unsigned count;
 } pair_stats;
 
+/* Failed connection attempts, one line per client and server address: many attempts from one client
+ * (retries, a scan of many ports) are counted there, not listed again. */
+typedef struct {
+    unsigned by_cause[CL_CAUSE_COUNT];
+    unsigned attempts;
+    GHashTable *ports;
+} setup_stats;
+
+static void setup_free(gpointer p)
+{
+    setup_stats *x = p;
+    g_hash_table_destroy(x->ports);
+    g_free(x);
+}
+
+static void report_setups(GString *s, GPtrArray *rows)
+{
+    GHashTable *hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, setup_free);
+    GPtrArray *order = g_ptr_array_new();
+    for (unsigned i = 0; i < rows->len; i++) {
+        const cl_diagnosis *d = g_ptr_array_index(rows, i);
+        if (!cl_cause_is_setup(d->cause))
+            continue;
+        char name[160];
+        cl_pair_format(&d->client, &d->server, 0, name, sizeof(name));
+        setup_stats *x = g_hash_table_lookup(hosts, name);
+        if (!x) {
+            x = g_new0(setup_stats, 1);
+            x->ports = g_hash_table_new(g_direct_hash, g_direct_equal);
+            char *key = g_strdup(name);
+            g_hash_table_insert(hosts, key, x);
+            g_ptr_array_add(order, key);
+        }
+        x->attempts++;
+        x->by_cause[d->cause]++;
+        g_hash_table_add(x->ports, GUINT_TO_POINTER(d->server_port));
+    }
+    for (unsigned i = 0; i < order->len; i++) {
+        const char *name = g_ptr_array_index(order, i);
+        const setup_stats *x = g_hash_table_lookup(hosts, name);
+        g_string_append_printf(s,
+                               "%s  %s: %u attempt(s) on %u port(s) failed:", i ? "" : "\nConnection set-up failures\n",
+                               name, x->attempts, g_hash_table_size(x->ports));
+        const char *sep = " ";
+        for (int c = 1; c < CL_CAUSE_COUNT; c++)
+            if (x->by_cause[c]) {
+                g_string_append_printf(s, "%s%u %s", sep, x->by_cause[c], cl_cause_slug((cl_cause)c));
+                sep = ", ";
+            }
+        g_string_append_c(s, '\n');
+    }
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(hosts);
+}
+
 static void report_pairs(GString *s, GPtrArray *rows)
 {
     GHashTable *pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     GPtrArray *order = g_ptr_array_new();
     for (unsigned i = 0; i < rows->len; i++) {
         const cl_diagnosis *d = g_ptr_array_index(rows, i);
+        if (cl_cause_is_setup(d->cause))
+            continue; /* counted with the set-up failures */
         char name[160];
         cl_pair_format(&d->client, &d->server, d->server_port, name, sizeof(name));
         pair_stats *p = g_hash_table_lookup(pairs, name);
@@ -67,7 +124,8 @@ static void report_pairs(GString *s, GPtrArray *rows)
         p->count++;
         p->latest = d;
     }
-    g_string_append(s, "\nClient/server pairs\n");
+    if (order->len)
+        g_string_append(s, "\nClient/server pairs\n");
     for (unsigned i = 0; i < order->len; i++) {
         const char *name = g_ptr_array_index(order, i);
         const pair_stats *p = g_hash_table_lookup(pairs, name);
@@ -157,8 +215,10 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
         g_string_append_printf(s, "%s  conv %u (frame %u): %s\n", i ? "" : "\nVerdicts\n", d->conv_id, d->verdict_frame,
                                d->summary);
     }
-    if (rows->len)
+    if (rows->len) {
         report_pairs(s, rows);
+        report_setups(s, rows);
+    }
     for (size_t i = 0; eng && i < cl_registry_len; i++)
         if (cl_registry[i]->report)
             cl_registry[i]->report(eng->state[i], s, only);
