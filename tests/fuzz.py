@@ -15,22 +15,11 @@ SPDX-License-Identifier: GPL-2.0-or-later
 """
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
 
-
-def read_error_exit(tshark, cache={}):
-    """tshark's exit status for a file it cannot read to the end: 2 up to 4.4, WS_EXIT_READ_ERROR (14) from 4.6"""
-    key = " ".join(tshark)
-    if key not in cache:
-        out = subprocess.run(tshark + ["--version"], capture_output=True, text=True, timeout=120).stdout
-        m = re.search(r"(\d+)\.(\d+)\.\d+", out.split("\n", 1)[0])
-        if not m:
-            raise RuntimeError(f"cannot tell the version of {key}: {out[:200]!r}")
-        cache[key] = 14 if (int(m.group(1)), int(m.group(2))) >= (4, 6) else 2
-    return cache[key]
+from tshark_version import read_error_exit
 
 
 BAD_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer", "assert", "dissector bug", "Segmentation",

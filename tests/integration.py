@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 
+from tshark_version import tshark_version
+
 FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "tcp.flags.syn", "tcp.flags.ack", "connlost.withdrawn", "connlost.rst.origin",
           "connlost.rst.ttl",
           "connlost.rst.ttl_expected", "connlost.conv", "connlost.cause", "connlost.confidence",
@@ -42,12 +44,6 @@ FIELD_ESCAPE = re.compile(r'\\([\\"])')
 # and print FT_BOOLEAN fields as True/False, not 1/0: mapped back for the fields in BOOLEANS
 BOOLEANS = set()
 BOOLEAN_AS_DIGIT = {"True": "1", "False": "0"}
-
-
-def tshark_version(tshark):
-    out = subprocess.run(tshark + ["--version"], capture_output=True, text=True, timeout=120).stdout
-    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out.split("\n", 1)[0])
-    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
 
 
 def check(name, ok, detail=""):

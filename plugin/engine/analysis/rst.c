@@ -108,7 +108,7 @@ static void rst_baseline(void *state, cl_ctx *x, cl_conv *conv, void *slot, cons
         s->ttl = pkt->ip.ttl;
         s->ttl_frame = pkt->frame;
         ttl_add(s->ttls, &s->n_ttls, pkt->ip.ttl);
-        if (facts->from == 1 && conv->handshake_seen) /* the server's own packet: a SYN-ACK, an answer */
+        if (facts->from == 1 && (pkt->tcp_flags & CL_TCP_SYN)) /* the server's own SYN-ACK */
             server_seen(state, &conv->side[1].addr, pkt->ip.ttl);
     }
     if (pkt->ip.src.family == 4) {

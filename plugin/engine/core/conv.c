@@ -296,26 +296,17 @@ static void track_established(cl_conv *conv, const cl_side *peer, const cl_packe
 #define COPY_WITH_ID_S 1.0
 #define COPY_WITHOUT_ID_S 0.002
 
+/* A multiplicative mix of what a copy repeats: cheap, for every TCP packet. */
 static uint32_t print_of(const cl_packet *pkt)
 {
-    struct {
-        cl_addr src, dst;
-        uint16_t sport, dport;
-        uint32_t id, seq, ack, len, window;
-        uint8_t flags;
-    } print;
-    memset(&print, 0, sizeof(print));
-    print.src = pkt->ip.src;
-    print.dst = pkt->ip.dst;
-    print.sport = pkt->sport;
-    print.dport = pkt->dport;
-    print.id = pkt->ip.id;
-    print.seq = pkt->seq;
-    print.ack = pkt->ack;
-    print.len = pkt->tcp_len;
-    print.window = pkt->window;
-    print.flags = pkt->tcp_flags;
-    return (uint32_t)cl_hash_bytes(&print, sizeof(print));
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    uint32_t addr;
+    memcpy(&addr, pkt->ip.src.bytes + (pkt->ip.src.family == 6 ? 12 : 0), 4);
+    uint32_t words[7] = {addr,         (uint32_t)pkt->sport << 16 | pkt->dport, pkt->ip.id, pkt->seq, pkt->ack,
+                         pkt->tcp_len, pkt->window << 8 | pkt->tcp_flags};
+    for (int i = 0; i < 7; i++)
+        h = (h ^ words[i]) * 0xff51afd7ed558ccdu;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Whether the other side of the packet's conversation sent anything after `frame`. */
@@ -331,17 +322,13 @@ static bool peer_spoke_since(const cl_convs *t, const cl_packet *pkt, uint32_t f
 uint32_t cl_convs_copy_of(cl_convs *t, const cl_packet *pkt)
 {
     uint32_t print = print_of(pkt);
+    cl_print *r = &t->recent[print % CL_PRINTS]; /* direct-mapped: a copy lands where its packet did */
+    double age = pkt->time - r->time;
     bool has_id = pkt->ip.src.family == 4 && pkt->ip.id;
-    for (int i = 0; i < CL_PRINTS; i++) {
-        const cl_print *r = &t->recent[i];
-        double age = pkt->time - r->time;
-        if (!r->frame || r->print != print || age < 0)
-            continue;
-        if (has_id ? age <= COPY_WITH_ID_S : age <= COPY_WITHOUT_ID_S && !peer_spoke_since(t, pkt, r->frame))
-            return r->frame;
-    }
-    t->recent[t->recent_next] = (cl_print){pkt->frame, print, pkt->time};
-    t->recent_next = (t->recent_next + 1) % CL_PRINTS;
+    if (r->frame && r->print == print && age >= 0 &&
+        (has_id ? age <= COPY_WITH_ID_S : age <= COPY_WITHOUT_ID_S && !peer_spoke_since(t, pkt, r->frame)))
+        return r->frame;
+    *r = (cl_print){pkt->frame, print, pkt->time};
     return 0;
 }
 

@@ -93,8 +93,9 @@ typedef struct {
     double time;
 } cl_print;
 
-/* Copies come within a few packets of their original, even when two interfaces were captured at once. */
-#define CL_PRINTS 16
+/* The latest packets' prints, by print: a copy comes within a second of its original (within a few packets, even
+ * when two interfaces were captured at once); another packet landing on the same place first only hides it. */
+#define CL_PRINTS 256
 
 typedef struct {
     const cl_config *cfg;
@@ -109,8 +110,7 @@ typedef struct {
     uint32_t now_frame; /* the frame being fed, and its time */
     double now_time;
     uint32_t epoch;             /* incremented where the capture's clock jumps (back, or ahead by more than a day) */
-    cl_print recent[CL_PRINTS]; /* the latest TCP packets' prints, a ring */
-    unsigned recent_next;
+    cl_print recent[CL_PRINTS]; /* the latest TCP packets' prints, direct-mapped */
     cl_slot_hooks hooks;
 } cl_convs;
 
