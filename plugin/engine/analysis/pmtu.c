@@ -3,31 +3,13 @@
  * conversation. Cause: pmtud-blackhole.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "registry.h"
+#include "pathsize.h"
+#include "segments.h"
 
 #include <string.h>
 
 #define MAX_LOST_FRAMES 16
 #define FALLBACK_FLOOR 576 /* a smaller segment through after the loss is no fallback (a small write, an ACK) */
-#define RING_FIRST_CAP 4   /* request/response traffic rarely has more in flight */
-#define RING_KEEP_CAP 64   /* an emptied ring bigger than this is freed: bulk transfers come and go */
-
-/* A data segment sent and not yet acknowledged. */
-typedef struct {
-    uint32_t seq, len;
-    uint32_t ip_len; /* size of its latest transmission */
-    uint32_t sends;  /* transmissions at that size */
-    GArray *frames;  /* their frames, once it is retransmitted (bounded) */
-    uint32_t first_frame;
-    double first_time; /* when it first left at this size */
-    bool df;
-} segment;
-
-/* A side's segments in flight, in sequence order: a ring of `cap` (a power of two) slots. */
-typedef struct {
-    segment *buf;
-    uint32_t head, count, cap;
-} segments;
 
 /* A side's packet sizes sent again and again without an acknowledgement, and the ICMP PTBs about its
  * packets: allocated for the few sides that have them. */
@@ -93,66 +75,9 @@ static losses *pm_make(pmtu_side *s)
     return s->loss;
 }
 
-/* Unacknowledged segments live in a ring (capacity a power of two) in sequence order: pushed at the
- * tail as new data leaves, popped at the head as it is acknowledged, found by binary search when sent
- * again. No allocation per segment, no hash table per connection. */
-static segment *seg_at(const segments *q, uint32_t i) { return &q->buf[(q->head + i) & (q->cap - 1)]; }
-
-static segment *seg_push(segments *q)
-{
-    if (q->count == q->cap) {
-        uint32_t cap = q->cap ? q->cap * 2 : RING_FIRST_CAP;
-        segment *buf = g_new(segment, cap);
-        for (uint32_t i = 0; i < q->count; i++)
-            buf[i] = *seg_at(q, i);
-        g_free(q->buf);
-        q->buf = buf;
-        q->head = 0;
-        q->cap = cap;
-    }
-    return seg_at(q, q->count++);
-}
-
-static void seg_pop(segments *q)
-{
-    segment *seg = seg_at(q, 0);
-    if (seg->frames)
-        g_array_free(seg->frames, TRUE);
-    q->head = (q->head + 1) & (q->cap - 1);
-    if (--q->count == 0 && q->cap > RING_KEEP_CAP) {
-        g_free(q->buf);
-        *q = (segments){0};
-    }
-}
-
-/* Sequence numbers rise from the head: compare their distances from it. */
-static segment *seg_find(const segments *q, uint32_t seq)
-{
-    if (!q->count)
-        return NULL;
-    uint32_t base = seg_at(q, 0)->seq, want = seq - base, lo = 0, hi = q->count;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (seg_at(q, mid)->seq - base < want)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < q->count && seg_at(q, lo)->seq == seq ? seg_at(q, lo) : NULL;
-}
-
-/* Frees the segments in flight, which only a live connection needs. */
-static void segs_clear(segments *q)
-{
-    while (q->count)
-        seg_pop(q);
-    g_free(q->buf);
-    *q = (segments){0};
-}
-
 static void side_clear(pmtu_side *s)
 {
-    segs_clear(&s->segs);
+    cl_segs_clear(&s->segs);
     if (s->loss) {
         if (s->loss->lost_frames)
             g_array_free(s->loss->lost_frames, TRUE);
@@ -160,33 +85,6 @@ static void side_clear(pmtu_side *s)
     }
     memset(s, 0, sizeof(*s));
 }
-
-/* RFC 1191 plateaus: the largest one in [above, below); `above` if none fits. */
-uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below)
-{
-    static const uint32_t plateaus[] = {65535, 32000, 17914, 8166, 4352, 2002, 1500,
-                                        1492,  1280,  1006,  576,  508,  296,  68};
-    for (size_t i = 0; i < G_N_ELEMENTS(plateaus); i++)
-        if (plateaus[i] < below && plateaus[i] >= above)
-            return plateaus[i];
-    return above;
-}
-
-static uint32_t header_bytes(const cl_conv *conv, const cl_side *s)
-{
-    return cl_ip_header_len(s->addr.family) + 20 + (conv->side[0].timestamps && conv->side[1].timestamps ? 12 : 0);
-}
-
-static const char *ptb_name(const cl_side *s)
-{
-    return s->addr.family == 6 ? "ICMPv6 Packet Too Big" : "ICMP fragmentation needed";
-}
-
-static const char *ptb_filter(const cl_side *s) { return s->addr.family == 6 ? "ICMPv6 type 2" : "ICMP type 3 code 4"; }
-
-/* Below these sizes a loss says nothing about the MTU: every IPv4 path carries 576 bytes
- * (RFC 1122 reassembly minimum, and in practice every link), every IPv6 path 1280. */
-static uint32_t mtu_floor(const cl_side *s) { return s->addr.family == 6 ? 1280 : 576; }
 
 static void append_frames(cl_finding *f, const GArray *frames)
 {
@@ -199,7 +97,7 @@ static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
     uint32_t headers = cl_ip_header_len(s->addr.family) + 20;
     uint32_t mss = pmtu > headers ? pmtu - headers : 0;
     cl_finding_say(f, ": clamp the TCP MSS to %u or set the MTU to %u on the path, and let %s through to the sender",
-                   mss, pmtu, ptb_filter(s));
+                   mss, pmtu, cl_ptb_filter(s));
 }
 
 /* The ICMP MTU when there is one; else for IPv4 the RFC 1191 plateau in the
@@ -265,10 +163,10 @@ static void sender_side_verdict(const pass *p, int sender)
     else
         cl_finding_say(&f, "; only the handshake got through, so this is a suspicion");
     if (l->icmp_frame && l->icmp_mtu < l->smallest_lost)
-        cl_finding_say(&f, "; a %s (frame %u, MTU %u) reached the capture but the sender kept the size", ptb_name(s),
+        cl_finding_say(&f, "; a %s (frame %u, MTU %u) reached the capture but the sender kept the size", cl_ptb_name(s),
                        l->icmp_frame, l->icmp_mtu);
     else
-        cl_finding_say(&f, " and no %s arrived", ptb_name(s));
+        cl_finding_say(&f, " and no %s arrived", cl_ptb_name(s));
     if (l->recovered_frame) {
         char t[40];
         cl_finding_say(&f,
@@ -311,9 +209,9 @@ static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
     if (mss < 536) /* unknown, or too small to tell a path-MTU problem */
         return;
     uint32_t full_ip = mss + cl_ip_header_len(s->addr.family) + 20;
-    uint32_t full_payload = full_ip - header_bytes(conv, s);
+    uint32_t full_payload = full_ip - cl_header_bytes(conv, s);
     uint32_t missing = known_end - ps->contiguous;
-    if (missing < full_payload || ps->max_ip_sent >= full_ip || full_ip <= mtu_floor(s))
+    if (missing < full_payload || ps->max_ip_sent >= full_ip || full_ip <= cl_mtu_floor(s))
         return;
     /* A sender never has more in flight than the receiver's window: a RST far beyond it was not
      * sent by the peer after real data (a forged or stray sequence number). */
@@ -362,7 +260,7 @@ static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
 static uint32_t wire_max(const cl_conv *conv, int side)
 {
     const cl_side *peer = &conv->side[!side];
-    return peer->mss ? peer->mss + header_bytes(conv, &conv->side[side]) : UINT32_MAX;
+    return peer->mss ? peer->mss + cl_header_bytes(conv, &conv->side[side]) : UINT32_MAX;
 }
 
 /* An acknowledged segment: the largest size through, and after a loss of one size the smaller one that got
@@ -420,12 +318,12 @@ static void ack_advance(const pass *p, int side, uint32_t ack)
     s->has_acked = true;
     s->acked = ack;
     while (s->segs.count) {
-        const segment *seg = seg_at(&s->segs, 0);
+        const segment *seg = cl_seg_at(&s->segs, 0);
         if (!SEQ_LEQ(seg->seq + seg->len, ack))
             break;
         if (segment_acked(s, seg, p->pkt, max_ip))
             size_passed(p, s, seg);
-        seg_pop(&s->segs);
+        cl_seg_pop(&s->segs);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous))
         progress(s, ack, p->pkt);
@@ -456,7 +354,7 @@ static void note_retransmission(const pass *p, int from, segment *seg)
 
     bool can_fragment = s->addr.family == 4 && !seg->df;
     if (seg->sends < p->x->cfg->pmtud_min_sends || can_fragment || seg->ip_len <= ps->largest_acked ||
-        seg->ip_len <= mtu_floor(s) || seg->ip_len > wire_max(p->conv, from))
+        seg->ip_len <= cl_mtu_floor(s) || seg->ip_len > wire_max(p->conv, from))
         return;
     if (pm(ps)->smallest_lost && seg->ip_len > pm(ps)->smallest_lost)
         return; /* a smaller size already shows the limit */
@@ -492,7 +390,7 @@ static void note_pmtud_working(const pass *p, int from)
     r->num.icmp_frame = l->icmp_frame;
     cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
                                       "sends %u-byte packets",
-                                      ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
+                                      cl_ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
 }
 
 /* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it), as an IP packet;
@@ -545,8 +443,8 @@ static void hole_filled(const pass *p, int from, uint32_t hole_start, double sta
     pmtu_side *ps = &p->slot->side[from];
     uint32_t full_ip = full_size(conv, from);
     uint32_t missing = s->has_data_next ? s->data_next - hole_start : 0;
-    if (!full_ip || pm(ps)->smallest_lost || ps->filled_frame || full_ip <= mtu_floor(s) ||
-        ps->max_ip_sent >= full_ip || missing < full_ip - header_bytes(conv, s) ||
+    if (!full_ip || pm(ps)->smallest_lost || ps->filled_frame || full_ip <= cl_mtu_floor(s) ||
+        ps->max_ip_sent >= full_ip || missing < full_ip - cl_header_bytes(conv, s) ||
         stalled * 1000.0 < p->x->cfg->pmtud_stall_ms)
         return;
     ps->hole_frame = before_frame;
@@ -586,15 +484,15 @@ static void note_data(const pass *p, int from)
 
     if (!s->has_data_next || !SEQ_LT(seq, s->data_next)) {
         if (ps->segs.count < p->x->cfg->max_segments)
-            *seg_push(&ps->segs) = (segment){.seq = seq,
-                                             .len = pkt->tcp_len,
-                                             .ip_len = ip_len,
-                                             .sends = 1,
-                                             .first_frame = pkt->frame,
-                                             .first_time = pkt->time,
-                                             .df = pkt->ip.df};
+            *cl_seg_push(&ps->segs) = (segment){.seq = seq,
+                                                .len = pkt->tcp_len,
+                                                .ip_len = ip_len,
+                                                .sends = 1,
+                                                .first_frame = pkt->frame,
+                                                .first_time = pkt->time,
+                                                .df = pkt->ip.df};
     } else {
-        segment *seg = seg_find(&ps->segs, seq);
+        segment *seg = cl_seg_find(&ps->segs, seq);
         if (seg)
             note_retransmission(p, from, seg);
     }
@@ -701,8 +599,8 @@ static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
     r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
     r->num.pmtu = mtu;
     r->num.icmp_frame = pkt->frame;
-    cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", ptb_name(s),
-                                      from, pkt->inner.total_len, who, mtu));
+    cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)",
+                                      cl_ptb_name(s), from, pkt->inner.total_len, who, mtu));
     cl_conv_charge(x->convs, conv);
 }
 
@@ -734,7 +632,7 @@ static void pmtu_after_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, co
     if (!conv->rst_seen || conv->reset_link)
         return;
     for (int i = 0; i < 2; i++)
-        segs_clear(&((pmtu_slot *)slot)->side[i].segs);
+        cl_segs_clear(&((pmtu_slot *)slot)->side[i].segs);
 }
 
 static size_t pmtu_slot_bytes(const void *slot)
