@@ -497,6 +497,21 @@ static void test_idle_drop(void)
     r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 301, 5121, 0, true, 2);
     CHECK(is_cause(r, "idle-drop") && NUM(r).retrans == 3 && strcmp(r->rst_origin, "client") == 0);
     cl_engine_free(h.eng);
+
+    /* the same two retransmissions, then the server answers after all: a loss that recovered, withdrawn on the
+     * answer, and the capture has no diagnosis left */
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 300);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2);
+    r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.4);
+    uint32_t drop_frame = h.frame;
+    CHECK(is_cause(r, "idle-drop"));
+    r = tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5121, 301, 120, true, 1.5);
+    CHECK(r && r->withdrawn == CL_CAUSE_IDLE_DROP && r->withdrawn_frame == drop_frame && !r->cause);
+    char *report = cl_engine_report(h.eng, NULL);
+    CHECK(strstr(report, "0 conversation(s) with a diagnosed cause") != NULL);
+    g_free(report);
+    cl_engine_free(h.eng);
 }
 
 /* Keep-alives every 60 s answered: no cause; each probe and answer is marked. Then keep-alives every 300 s

@@ -19,6 +19,7 @@ typedef struct {
     uint32_t unanswered_first, unanswered_last; /* their frames */
     uint32_t rst_frame;                         /* latest RST in its name judged its own, 0 if none */
     bool keepalive_pending;                     /* a keep-alive probe not yet answered */
+    bool dropped; /* its retransmissions after the open idle gap were called an idle-drop: an answer withdraws it */
 } idle_side;
 
 typedef struct {
@@ -70,10 +71,23 @@ static void idle_context(const idle_pass *p, cl_finding *f, bool sure)
     cl_pairs_bracket(p->pairs, p->conv, p->slot->idle_gap, p->slot->idle_frame, sure, f);
 }
 
+/* The peer acknowledged the first packet after the gap: the device had kept the connection. An idle-drop raised
+ * on its retransmissions was a loss that recovered, and is withdrawn here. */
 static void idle_survived(const idle_pass *p)
 {
-    cl_pairs_survived(p->pairs, p->conv, p->slot->idle_gap, p->slot->idle_frame);
-    p->slot->idle_open = false;
+    idle_slot *is = p->slot;
+    is->idle_open = false;
+    if (is->side[is->idle_from].dropped) {
+        is->side[is->idle_from].dropped = false;
+        cl_pairs_failure_withdrawn(p->pairs, p->conv, is->idle_frame, &is->disconnect_counted, is->idle_time);
+        char t[40];
+        cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_IDLE_DROP, &p->x->frame,
+                            g_strdup_printf("the %s answered the packet sent after %s of silence (frame %u) after "
+                                            "all: the connection survived, a loss that recovered, not an idle-drop",
+                                            cl_role(!is->idle_from), cl_duration(is->idle_gap, t, sizeof(t)),
+                                            is->idle_frame));
+    }
+    cl_pairs_survived(p->pairs, p->conv, is->idle_gap, is->idle_frame);
 }
 
 /* Proposes the failure, counting it in the pair's disconnect history (`when`: its first failing packet). */
@@ -206,6 +220,7 @@ static void idle_drop(const idle_pass *p, bool gave_up)
     f.num.has |= CL_HAS_RETRANS;
     f.num.retrans = ss->unanswered;
     idle_context(p, &f, true);
+    p->slot->side[is->idle_from].dropped = true;
     idle_propose(p, &f, is->idle_time);
 }
 
@@ -328,6 +343,8 @@ static bool after_gap(const idle_pass *p, int from, cl_rst_origin origin, double
     r->num.has |= CL_HAS_IDLE;
     r->num.idle = gap;
     is->idle_open = !rst;
+    is->side[0].dropped = false;
+    is->side[1].dropped = false;
     is->idle_from = (int8_t)from;
     is->idle_gap = gap;
     is->idle_time = pkt->time;

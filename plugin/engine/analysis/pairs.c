@@ -177,6 +177,20 @@ void cl_pairs_survived(cl_pairs *st, const cl_conv *conv, double gap, uint32_t g
     }
 }
 
+void cl_pairs_failure_withdrawn(cl_pairs *st, const cl_conv *conv, uint32_t gap_frame, bool *counted, double when)
+{
+    pair *pr = pair_of(st, conv);
+    if (pr->failed_frame == gap_frame) {
+        /* the earlier, longer failures it had replaced are not kept: the bracket only widens */
+        pr->failed_min = 0;
+        pr->failed_frame = 0;
+    }
+    unsigned len = pr->disconnects->len;
+    if (*counted && len && g_array_index(pr->disconnects, double, len - 1) == when)
+        g_array_remove_index(pr->disconnects, len - 1);
+    *counted = false;
+}
+
 /* A lost connection counts once per conversation toward its pair's disconnect history; several at a steady
  * interval are a periodic disconnect. */
 void cl_pairs_disconnect(cl_pairs *st, const cl_config *cfg, const cl_conv *conv, bool *counted, double when,
