@@ -152,6 +152,16 @@ def check_capture(tshark, truth_path):
     check_conv_verdicts(name, one, two)
     check_report(tshark, name, capture, one)
 
+    # a packet after an idle gap, retransmitted and answered after all (answer_frame): a loss that recovered; what
+    # was raised on its retransmissions is withdrawn on the answer, and nothing else is
+    answer = int(t.get("answer_frame") or 0)
+    if answer:
+        withdrawn = [(int(r["frame.number"]), r["connlost.withdrawn"], int(r["connlost.withdrawn.frame"] or 0))
+                     for r in one if r["connlost.withdrawn"]]
+        retrans = ints(t.get("retrans_frames"))
+        check(f"{name}: what its {len(retrans)} retransmission(s) raised is withdrawn on the answer (frame {answer})",
+              all(f == answer and of in retrans for f, _, of in withdrawn), str(withdrawn))
+
     # who sent every RST: the truth measured it by looking for the RST in the claimed sender's own capture
     rsts = [r for r in one if r["tcp.flags.reset"] in ("1", "True")]
     client_port = t.get("client", "").rsplit(":", 1)[-1]
@@ -330,9 +340,12 @@ def check_streams(name, t, one, expect):
               close(got, float(period)) and count == len(times), f"count {count} vs {len(times)}")
     for expert in sorted(wanted):
         check(f"{name}: expert connlost.{expert} raised", any(r[f"connlost.{expert}"] for r in one))
+    # the experts of a verdict later withdrawn went with it
+    disproved = {r["connlost.withdrawn.frame"] for r in one if r["connlost.withdrawn"]}
     for expert in ("keepalive_missing", "keepalive_too_sparse", "periodic_disconnect", "middlebox_reset"):
         if expert not in wanted:
-            check(f"{name}: no connlost.{expert}", not any(r[f"connlost.{expert}"] for r in one))
+            check(f"{name}: no connlost.{expert}",
+                  not any(r[f"connlost.{expert}"] for r in one if r["frame.number"] not in disproved))
     # Wireshark calls Linux's zero-window probes keep-alives; connlost does not
     probes = set(ints(t.get("keepalive_frames"))) - set(ints(t.get("zero_window_probe_frames")))
     acks = set(ints(t.get("keepalive_ack_frames")))

@@ -23,6 +23,8 @@ client: nextapp.py client ADDR PORT [options]
   --reqs K         requests per connection (default 1)
   --size B         response size (default 2000)
   --gap S          pause between requests (default 0.1)
+  --gaps S,S,...   per-request pauses (the k-th before request k+1; --gap
+                   for the rest)
   --heartbeat S    during pauses send PING every S s (waits for PONG)
   --bulk B         one extra final request "GET B close" on the last connection
   --close fin|rst|wait|none
@@ -226,7 +228,12 @@ def one_conn(a, i, deadline, rnd):
             reqs.append((a.bulk, True))
         for k, (size, close) in enumerate(reqs):
             if k:
-                t_end = time.time() + a.gap
+                g = a.gap
+                if a.gaps:
+                    gl = a.gaps.split(",")
+                    if k - 1 < len(gl):
+                        g = float(gl[k - 1])
+                t_end = time.time() + g
                 while time.time() < t_end:
                     if a.heartbeat:
                         time.sleep(min(a.heartbeat, max(0, t_end - time.time())))
@@ -318,6 +325,7 @@ if __name__ == "__main__":
     ap.add_argument("--reqs", type=int, default=1)
     ap.add_argument("--size", type=int, default=2000)
     ap.add_argument("--gap", type=float, default=0.1)
+    ap.add_argument("--gaps", default="")
     ap.add_argument("--heartbeat", type=float, default=0)
     ap.add_argument("--bulk", type=int, default=0)
     ap.add_argument("--close", default="fin", choices=["fin", "rst", "wait", "none"])
