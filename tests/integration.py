@@ -161,6 +161,10 @@ def check_capture(tshark, truth_path):
         retrans = ints(t.get("retrans_frames"))
         check(f"{name}: what its {len(retrans)} retransmission(s) raised is withdrawn on the answer (frame {answer})",
               all(f == answer and of in retrans for f, _, of in withdrawn), str(withdrawn))
+        # 2 unanswered retransmissions after an idle gap make an idle-drop (the default): it was raised, and went
+        if len(retrans) >= 2:
+            check(f"{name}: the idle-drop raised on its retransmissions is withdrawn",
+                  [c for _, c, _ in withdrawn] == ["idle-drop"], str(withdrawn))
 
     # who sent every RST: the truth measured it by looking for the RST in the claimed sender's own capture
     rsts = [r for r in one if r["tcp.flags.reset"] in ("1", "True")]
