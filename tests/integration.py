@@ -298,6 +298,23 @@ def check_capture(tshark, truth_path):
         check(f"{name}: no datagram declared lost", not any(r["connlost.frag.lost_ids"] for r in one))
 
 
+def check_silent_giveup(name, t, rows, verdicts):
+    """The dead stream's verdict: raised on the third back-off of the retransmission timer, last updated on the
+    last retransmission, numbering them all, and nothing withdrawn."""
+    retrans = ints(t.get("retrans_frames"))
+    last = int(t["giveup_last_retrans_frame"])
+    frames = [int(r["frame.number"]) for r in verdicts]
+    check(f"{name}: silent give-up: retransmission-timeout on frames {retrans[2:]}",
+          frames == retrans[2:] and all(r["connlost.cause"] == "retransmission-timeout" for r in verdicts),
+          str([(r["frame.number"], r["connlost.cause"]) for r in verdicts]))
+    final = verdicts[-1] if verdicts else {}
+    check(f"{name}: silent give-up: the verdict counts {len(retrans)} retransmissions, last frame {last}",
+          final and int(final["frame.number"]) == last and final["connlost.retrans.unanswered"] == str(len(retrans)),
+          final and final["connlost.retrans.unanswered"])
+    check(f"{name}: silent give-up: no RST, nothing withdrawn",
+          not any(r["connlost.withdrawn"] or r["tcp.flags.reset"] in ("1", "True") for r in rows))
+
+
 def check_streams(name, t, one, expect):
     by_stream = {}
     for r in one:
@@ -307,7 +324,11 @@ def check_streams(name, t, one, expect):
     for n, st in sorted(streams(t).items()):
         rows = by_stream.get(n, [])
         verdicts = verdict_rows(rows)
-        if (st["end_kind"] != "rst" and t.get("pmtud_recovered") != "yes") or expect == "none":
+        # a sender that retransmitted into silence and gave up without a RST died too (the silent give-up)
+        silent = t.get("giveup_last_retrans_frame") and n == int(t.get("dead_stream", -1))
+        if silent and expect != "none":
+            check_silent_giveup(name, t, rows, verdicts)
+        elif (st["end_kind"] != "rst" and t.get("pmtud_recovered") != "yes") or expect == "none":
             check(f"{name}: stream {n} (ends {st['end_kind']}) has no cause", not verdicts,
                   str([(r["frame.number"], r["connlost.cause"]) for r in verdicts][:3]))
             continue

@@ -97,6 +97,11 @@ static void test_blackhole_sender_side(void)
     cl_engine_free(h.eng);
 }
 
+static bool is_cause(const cl_result *r, const char *cause)
+{
+    return r && r->cause && strcmp(cl_cause_slug(r->cause), cause) == 0;
+}
+
 /* DF clear: routers may fragment, so repeated loss of big segments is no black hole. */
 static void test_no_blackhole_without_df(void)
 {
@@ -248,7 +253,8 @@ static void test_fragment_loss(void)
         if (r && r->cause)
             last_cause = r;
     }
-    CHECK(last_cause && strcmp(cl_cause_slug(last_cause->cause), "fragment-loss") == 0 && NUM(last_cause).frag_incomplete == 2);
+    CHECK(last_cause && strcmp(cl_cause_slug(last_cause->cause), "fragment-loss") == 0 &&
+          NUM(last_cause).frag_incomplete == 2);
     CHECK(last_cause && last_cause->summary && strstr(last_cause->summary, "0x0003") &&
           strstr(last_cause->summary, "0x0006") && !strstr(last_cause->summary, "0x0007"));
     cl_engine_free(eng);
@@ -328,14 +334,15 @@ static void test_review_cases(void)
     cl_config_defaults(&cfg);
     harness h;
 
-    /* a dead server: a small request retransmitted is no MTU problem */
+    /* a dead server: a small request retransmitted with back-off is no MTU problem, the peer went away */
     handshake(&h, &cfg);
-    bool any = false;
+    bool blackhole = false;
+    const cl_result *last = NULL;
     for (int i = 0; i < 6; i++) {
-        const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i));
-        any |= r && r->cause;
+        last = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i));
+        blackhole |= is_cause(last, "pmtud-blackhole");
     }
-    CHECK(!any);
+    CHECK(!blackhole && is_cause(last, "retransmission-timeout"));
     cl_engine_free(h.eng);
 
     /* a tiny MSS and a FIN far ahead: no division by zero, no verdict */
@@ -428,8 +435,6 @@ static void test_rst_origin(void)
     cl_engine_free(eng);
 }
 
-static bool is_cause(const cl_result *r, const char *cause) { return r && r->cause && strcmp(cl_cause_slug(r->cause), cause) == 0; }
-
 /* A fresh connection of the same client and server (next client port), at the harness's time. */
 static void reconnect(harness *h)
 {
@@ -511,6 +516,53 @@ static void test_idle_drop(void)
     char *report = cl_engine_report(h.eng, NULL);
     CHECK(strstr(report, "0 conversation(s) with a diagnosed cause") != NULL);
     g_free(report);
+    cl_engine_free(h.eng);
+}
+
+/* A sender that retransmits into silence with back-off, no idle gap before: a retransmission-timeout from the third
+ * back-off, updated on each later one, withdrawn when the peer answers after all; a steady resend is no back-off. */
+static void test_silent_giveup(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    tcp(&h, false, CL_TCP_ACK | CL_TCP_PSH, 5121, 301, 100, true, 0.02);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 301, 5221, 100, true, 0.3); /* 0.3 s: no idle gap */
+    const cl_result *r = NULL;
+    double backoff[] = {0.25, 0.25, 0.5, 1.0, 2.0};
+    for (int i = 0; i < 5; i++) {
+        r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 301, 5221, 100, true, backoff[i]);
+        CHECK(i < 2 ? !r || !r->cause : is_cause(r, "retransmission-timeout") && NUM(r).retrans == (uint32_t)i + 1);
+    }
+    uint32_t raised = h.frame;
+    CHECK(r && r->summary && strstr(r->summary, "gives up silently"));
+    char *report = cl_engine_report(h.eng, NULL);
+    CHECK(strstr(report, "1 conversation(s) with a diagnosed cause") != NULL);
+    g_free(report);
+    r = tcp(&h, false, CL_TCP_ACK, 5221, 401, 0, true, 3.5);
+    CHECK(r && r->withdrawn == CL_CAUSE_RETRANSMISSION_TIMEOUT && r->withdrawn_frame == raised && !r->cause);
+    report = cl_engine_report(h.eng, NULL);
+    CHECK(strstr(report, "0 conversation(s) with a diagnosed cause") != NULL);
+    g_free(report);
+    cl_engine_free(h.eng);
+
+    /* the same data resent at a steady 0.2 s (no back-off), or retransmissions of later holes: no cause */
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    bool any = false;
+    for (int i = 0; i < 6; i++) {
+        r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2);
+        any |= r && r->cause;
+    }
+    for (int i = 1; i < 5; i++)
+        tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, (uint32_t)(201 + 100 * i), 5121, 100, true, 0.001);
+    for (int i = 1; i < 5; i++) { /* not the oldest unacknowledged data: no retransmission timer */
+        r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, (uint32_t)(201 + 100 * i), 5121, 100, true, 0.4 * (1 << i));
+        any |= r && r->cause;
+    }
+    CHECK(!any);
     cl_engine_free(h.eng);
 }
 
@@ -672,12 +724,15 @@ static void test_endpoint_resets(void)
     CHECK(r && !r->cause && strcmp(r->rst_origin, "server") == 0);
     cl_engine_free(h.eng);
 
+    /* retransmissions with back-off: the silent verdict from the third, then the sender's RST says it gave up */
     handshake(&h, &cfg);
     tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
-    for (int i = 0; i < 4; i++)
-        CHECK(!tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i)));
+    for (int i = 0; i < 4; i++) {
+        r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.2 * (1 << i));
+        CHECK(i < 2 ? !r : is_cause(r, "retransmission-timeout") && NUM(r).retrans == (uint32_t)i + 1);
+    }
     r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 301, 5121, 0, true, 1);
-    CHECK(is_cause(r, "retransmission-timeout") && NUM(r).retrans == 4);
+    CHECK(is_cause(r, "retransmission-timeout") && NUM(r).retrans == 4 && strstr(r->summary, "gave up with a RST"));
     cl_engine_free(h.eng);
 
     /* the "server's" RST was not its own: it still sends afterwards */
@@ -1113,6 +1168,7 @@ int main(void)
     test_idle_reset();
     test_idle_bracket();
     test_idle_drop();
+    test_silent_giveup();
     test_keepalives();
     test_periodic();
     test_endpoint_resets();

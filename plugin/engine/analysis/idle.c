@@ -18,8 +18,12 @@ typedef struct {
     uint32_t unanswered;                        /* its retransmissions since the other side was last heard */
     uint32_t unanswered_first, unanswered_last; /* their frames */
     uint32_t rst_frame;                         /* latest RST in its name judged its own, 0 if none */
-    bool keepalive_pending;                     /* a keep-alive probe not yet answered */
-    bool dropped; /* its retransmissions after the open idle gap were called an idle-drop: an answer withdraws it */
+    bool keepalive_pending : 1;                 /* a keep-alive probe not yet answered */
+    bool dropped : 1; /* its retransmissions after the open idle gap were called an idle-drop: an answer withdraws it */
+    bool stalled : 1; /* its back-offs were called a retransmission-timeout: an answer withdraws it */
+    bool backoff_grew : 1; /* one of them came at least 1.5 times as long after the one before */
+    uint8_t backoffs;  /* retransmissions of its oldest unacknowledged data, each at least as far apart as the last */
+    float backoff_gap; /* the latest of those intervals (s) */
 } idle_side;
 
 typedef struct {
@@ -224,6 +228,66 @@ static void idle_drop(const idle_pass *p, bool gave_up)
     idle_propose(p, &f, is->idle_time);
 }
 
+/* A retransmission timer backing off: the sender's oldest unacknowledged data sent again, each time at least as
+ * long after its previous packet as the time before (RFC 6298 5.5 doubles the timer; 10 % of slack for timer
+ * granularity, and a tail-loss probe may come as late as the first timeout), and at least once growing by half.
+ * A burst of retransmissions of several holes (SACK, fast recovery) or a steady resend is no back-off. */
+static void count_backoff(const idle_pass *p, int from)
+{
+    const cl_side *s = &p->conv->side[from];
+    idle_side *me = &p->slot->side[from];
+    double gap = p->pkt->time - s->last_time;
+    bool head = s->has_ack_seen && p->pkt->seq == s->ack_seen;
+    if (!head || gap <= 0 || (me->backoffs && gap < 0.9 * me->backoff_gap) || me->backoffs == UINT8_MAX)
+        return;
+    if (me->backoffs && gap >= 1.5 * me->backoff_gap)
+        me->backoff_grew = true;
+    me->backoffs++;
+    me->backoff_gap = (float)gap;
+}
+
+/* The sender's data went unanswered through enough back-offs of its retransmission timer, with no idle gap
+ * before (that is an idle-drop) and the connection in use: the peer or the path went away. Without a RST the
+ * sender gives up silently when its retries run out (Linux tcp_retries2, 15 by default: about 15 min; Windows
+ * TcpMaxDataRetransmissions, 5). Raised here, updated on each later back-off, withdrawn if the peer is heard. */
+static void silent_stall(const idle_pass *p, int from)
+{
+    idle_side *me = &p->slot->side[from];
+    const cl_side *s = &p->conv->side[from];
+    char who[80], t[40];
+    cl_addr_format(&s->addr, s->port, who, sizeof(who));
+    cl_finding f;
+    cl_finding_begin(&f, CL_CAUSE_RETRANSMISSION_TIMEOUT,
+                     (uint8_t)MIN(55 + 5 * (me->backoffs - p->x->cfg->rto_min_retrans), 65));
+    cl_finding_say(&f,
+                   "%s (the %s) retransmitted its oldest unacknowledged data %u time(s) with a growing back-off (the "
+                   "last %s after the one before; frames %u-%u) and the %s never answered: the peer or the path went "
+                   "away while data was in flight, and the sender gives up silently, without a RST, when its retries "
+                   "run out",
+                   who, cl_role(from), me->backoffs, cl_duration(me->backoff_gap, t, sizeof(t)), me->unanswered_first,
+                   p->pkt->frame, cl_role(!from));
+    cl_finding_evidence(&f, me->unanswered_first);
+    cl_finding_evidence(&f, p->pkt->frame);
+    f.num.has |= CL_HAS_RETRANS;
+    f.num.retrans = me->backoffs;
+    me->stalled = true;
+    idle_propose(p, &f, me->unanswered_since);
+}
+
+/* The stalled side's peer was heard after all: a loss that recovered, not a death. */
+static void stall_answered(const idle_pass *p, int from)
+{
+    idle_side *stalled = &p->slot->side[!from];
+    stalled->stalled = false;
+    cl_pairs_failure_withdrawn(p->pairs, p->conv, 0, &p->slot->disconnect_counted, stalled->unanswered_since);
+    cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_RETRANSMISSION_TIMEOUT, &p->x->frame,
+                        g_strdup_printf("the %s answered after %u back-off(s) of the %s's retransmissions (frames "
+                                        "%u-%u): the connection lived on, a loss that recovered, not a "
+                                        "retransmission-timeout",
+                                        cl_role(from), stalled->backoffs, cl_role(!from), stalled->unanswered_first,
+                                        stalled->unanswered_last));
+}
+
 /* How a RST by an endpoint ends the exchange. It is an ordinary close (browsers, .NET, Java and many Windows
  * applications close so) when everything either side sent was acknowledged (the RST's own ACK counts) and the
  * last request was answered (the client did not speak last): nothing was thrown away. */
@@ -398,7 +462,11 @@ static void not_a_reset(const idle_pass *p, int from, bool retrans, bool keepali
     const cl_packet *pkt = p->pkt;
     idle_slot *is = p->slot;
     idle_side *me = &is->side[from], *peer = &is->side[!from];
+    if (peer->stalled)
+        stall_answered(p, from);
     peer->unanswered = 0; /* the other side hears this one */
+    peer->backoffs = 0;
+    peer->backoff_grew = false;
     peer->keepalive_pending = false;
     if (retrans || (keepalive && me->keepalive_pending)) {
         if (!me->unanswered++) {
@@ -406,6 +474,15 @@ static void not_a_reset(const idle_pass *p, int from, bool retrans, bool keepali
             me->unanswered_since = pkt->time;
         }
         me->unanswered_last = pkt->frame;
+    }
+    bool after_idle = is->idle_open && is->idle_from == from; /* the idle gap's own analysis judges these */
+    if (retrans && !after_idle && !(pkt->tcp_flags & CL_TCP_SYN)) {
+        uint8_t before = me->backoffs;
+        count_backoff(p, from);
+        if (me->backoffs != before && me->backoffs >= p->x->cfg->rto_min_retrans && me->backoff_grew &&
+            p->conv->established && p->conv->side[!from].last_frame && !p->conv->rst_seen &&
+            !closing_tail(p->conv, from))
+            silent_stall(p, from);
     }
     if (keepalive) {
         cl_result *r = cl_res(p->x, p->conv);
@@ -510,8 +587,9 @@ static const cl_pref idle_prefs[] = {
             "Retransmissions of the first packet after an idle gap, with no answer, that make it an idle-drop", 2, 1,
             UINT32_MAX),
     CL_PREF(rto_min_retrans, "Retransmission timeout: unanswered retransmissions",
-            "Retransmissions with no answer before the sender's RST that make a retransmission-timeout", 3, 1,
-            UINT32_MAX),
+            "Retransmissions with no answer before the sender's RST, or back-offs of its retransmission timer "
+            "without a RST, that make a retransmission-timeout",
+            3, 1, UINT32_MAX),
     CL_PREF(period_min_count, "Periodic disconnects: at least",
             "Lost connections of one client and server before a regular interval is reported (3 or more)", 3, 3,
             UINT32_MAX),
