@@ -191,6 +191,9 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
 {
     cl_packet whole;
     bool reassembled = false;
+    bool datagram_start = pkt->ip.is_fragment ? !pkt->ip.frag_offset : pkt->has_udp; /* where its ports are */
+    if (pkt->ip.proto == 17 && datagram_start)
+        cl_convs_note_datagram(&eng->convs, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
     EACH (eng, on_ip, i)
         reassembled |= HOOK(eng, on_ip, i)(STATE(eng, on_ip, i), x, pkt, &whole);
     if (reassembled)

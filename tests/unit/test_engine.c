@@ -189,6 +189,28 @@ static const cl_result *icmp_ptb(harness *h, uint32_t mtu, uint32_t inner_len)
     return cl_engine_feed(h->eng, &p);
 }
 
+/* The estimate stays inside what the packets prove: 1200-byte packets acknowledged, 1500 lost; an ICMP PTB that
+ * claims 1000 (another path's, or stale) cannot pull it below 1200. */
+static void test_blackhole_estimate_bracket(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    tcp(&h, false, CL_TCP_ACK, 5121, 201, 1160, true, 0.001);
+    tcp(&h, true, CL_TCP_ACK, 201, 6281, 0, true, 0.02);
+    icmp_ptb(&h, 1000, 1500);
+    const cl_result *r = NULL, *first = NULL;
+    for (int i = 0; i < 4; i++) {
+        r = tcp(&h, false, CL_TCP_ACK, 6281, 201, 1448, true, 0.2 * (1 << i));
+        if (r && r->cause && !first)
+            first = r;
+    }
+    CHECK(is_cause(first, "pmtud-blackhole") && NUM(first).largest_acked == 1212 && NUM(first).smallest_lost == 1500 &&
+          NUM(first).pmtu >= 1212 && NUM(first).pmtu < 1500);
+    cl_engine_free(h.eng);
+}
+
 /* PMTUD that works: ICMP arrives, the sender shrinks, no cause. */
 static void test_pmtud_working(void)
 {
@@ -270,6 +292,39 @@ static void test_fragment_loss(void)
     }
     CHECK(!any);
     cl_engine_free(eng);
+}
+
+/* A small UDP request from 10.0.3.2:6000, never fragmented, then fragmented replies that lose their tails: the
+ * client is the side that sent first, not the sender of the first fragment (issue 17's UDP roles). */
+static void test_udp_roles(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    for (int asked = 0; asked < 2; asked++) {
+        cl_engine *eng = cl_engine_new(&cfg);
+        cl_packet req = {.frame = 1, .time = 0, .has_ip = true, .has_udp = true, .sport = 6000, .dport = 5000};
+        req.ip.src = v4(10, 0, 3, 2);
+        req.ip.dst = v4(10, 0, 1, 2);
+        req.ip.proto = 17;
+        req.ip.payload_len = 68;
+        req.ip.total_len = 88;
+        if (asked)
+            cl_engine_feed(eng, &req);
+        uint32_t f = 1;
+        double t = 0.01;
+        const cl_result *last_cause = NULL;
+        for (uint32_t id = 1; id <= 8; id++, t += 0.6) {
+            const cl_result *r = fragment(eng, ++f, t, id, 0, true, 1480);
+            if (id % 3 != 0)
+                r = fragment(eng, ++f, t + 0.001, id, 1480, false, 1000);
+            if (r && r->cause)
+                last_cause = r;
+        }
+        const char *order =
+            asked ? "between 10.0.3.2:6000 and 10.0.1.2:5000" : "between 10.0.1.2:5000 and 10.0.3.2:6000";
+        CHECK(is_cause(last_cause, "fragment-loss") && strstr(last_cause->summary, order));
+        cl_engine_free(eng);
+    }
 }
 
 /* Bounded tables: many conversations and never-ending fragments stay under the caps. */
@@ -1156,11 +1211,13 @@ static void test_segment_ring(void)
 int main(void)
 {
     test_blackhole_sender_side();
+    test_blackhole_estimate_bracket();
     test_no_blackhole_without_df();
     test_ordinary_loss_silent();
     test_dupack_chain();
     test_pmtud_working();
     test_fragment_loss();
+    test_udp_roles();
     test_bounds();
     test_malformed();
     test_review_cases();

@@ -100,15 +100,17 @@ static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
                    mss, pmtu, cl_ptb_filter(s));
 }
 
-/* The ICMP MTU when there is one; else for IPv4 the RFC 1191 plateau in the
- * bracket (1492 behind PPPoE), for IPv6 its 1280-byte minimum, which always works. */
+/* The path carried `largest` bytes and lost `smallest_lost`: its MTU lies in [largest, smallest_lost), and no
+ * estimate may leave that bracket. Within it: the ICMP MTU when there is one (one outside it came from another
+ * path or is stale, and is not taken); else for IPv4 the RFC 1191 plateau (1492 behind PPPoE), for IPv6 its
+ * 1280-byte minimum, which always works. */
 static uint32_t estimate(const cl_side *s, const pmtu_side *ps, uint32_t largest, uint32_t smallest_lost)
 {
-    if (pm(ps)->icmp_mtu && pm(ps)->icmp_mtu < smallest_lost)
-        return pm(ps)->icmp_mtu;
-    if (s->addr.family == 6)
-        return largest > 1280 ? largest : 1280;
-    return cl_pmtu_plateau(largest, smallest_lost);
+    uint32_t icmp = pm(ps)->icmp_mtu;
+    if (icmp && icmp >= largest && icmp < smallest_lost)
+        return icmp;
+    uint32_t guess = s->addr.family == 6 ? MAX(largest, 1280) : cl_pmtu_plateau(largest, smallest_lost);
+    return smallest_lost > largest ? MIN(guess, smallest_lost - 1) : largest;
 }
 
 static void blackhole_numbers(cl_finding *f, const pmtu_side *ps, uint32_t pmtu, uint32_t largest,

@@ -122,6 +122,46 @@ static int side_assign(cl_conv *conv, const cl_addr *src, uint16_t sport, const 
     return from;
 }
 
+static uint32_t endpoint_hash(const cl_addr *addr, uint16_t port)
+{
+    struct {
+        cl_addr addr;
+        uint16_t port;
+    } key;
+    memset(&key, 0, sizeof(key));
+    key.addr = *addr;
+    key.port = port;
+    return cl_hash_bytes(&key, sizeof(key));
+}
+
+static cl_first_sender *first_sender_of(cl_convs *t, const cl_tuple *tuple, uint32_t *flow)
+{
+    *flow = cl_tuple_hash(tuple) | 1;
+    return &t->first_senders[*flow % CL_FIRST_SENDERS];
+}
+
+void cl_convs_note_datagram(cl_convs *t, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport)
+{
+    cl_tuple tuple;
+    cl_tuple_make(&tuple, src, sport, dst, dport, 17);
+    uint32_t flow;
+    cl_first_sender *fs = first_sender_of(t, &tuple, &flow);
+    if (fs->flow == flow)
+        return;
+    fs->flow = flow;
+    fs->sender = endpoint_hash(src, sport);
+}
+
+/* The datagram from src that makes a new flow's conversation was an answer: the other side spoke first. */
+static bool answer_first(cl_convs *t, const cl_tuple *tuple, const cl_addr *src, uint16_t sport, uint16_t dport)
+{
+    uint32_t flow;
+    const cl_first_sender *fs = first_sender_of(t, tuple, &flow);
+    if (fs->flow == flow)
+        return fs->sender != endpoint_hash(src, sport);
+    return sport && sport < 1024 && dport >= 1024; /* from a well-known port to an unprivileged one */
+}
+
 cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                           uint8_t proto)
 {
@@ -142,6 +182,8 @@ cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const
             side_assign(conv, client_first ? src : dst, client_first ? sport : dport, client_first ? dst : src,
                         client_first ? dport : sport);
             closed_drop(t, c);
+        } else if (proto == 17 && answer_first(t, &tuple, src, sport, dport)) {
+            side_assign(conv, dst, dport, src, sport);
         }
     }
     side_assign(conv, src, sport, dst, dport);

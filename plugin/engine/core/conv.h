@@ -97,6 +97,17 @@ typedef struct {
  * when two interfaces were captured at once); another packet landing on the same place first only hides it. */
 #define CL_PRINTS 256
 
+/* Who spoke first on a recent UDP flow: its conversation is made late, on its first fragmented datagram or ICMP
+ * error, and its client is the side that sent first (the request: small, rarely fragmented, while its reply
+ * often is). Direct-mapped by the flow's hash; a newer flow takes the place, which only leaves that flow to the
+ * port rule. */
+#define CL_FIRST_SENDERS 256
+
+typedef struct {
+    uint32_t flow;   /* hash of the flow's tuple, 0 if empty */
+    uint32_t sender; /* hash of the first sender's address and port */
+} cl_first_sender;
+
 typedef struct {
     const cl_config *cfg;
     cl_lru table;      /* by tuple: the newest conversation of each port pair; least recently active first */
@@ -111,6 +122,7 @@ typedef struct {
     double now_time;
     uint32_t epoch;             /* incremented where the capture's clock jumps (back, or ahead by more than a day) */
     cl_print recent[CL_PRINTS]; /* the latest TCP packets' prints, direct-mapped */
+    cl_first_sender first_senders[CL_FIRST_SENDERS];
     cl_slot_hooks hooks;
 } cl_convs;
 
@@ -119,7 +131,11 @@ void cl_convs_free(cl_convs *t);
 
 /* The packet's TCP conversation, made when new, and in `from` the side that sent it. */
 cl_conv *cl_conv_for_tcp(cl_convs *t, const cl_packet *pkt, int *from);
-/* The UDP (or other non-TCP) conversation of a flow, made when new. */
+/* A UDP datagram with its ports was seen: the first of its flow names the flow's client. */
+void cl_convs_note_datagram(cl_convs *t, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport);
+/* The UDP (or other non-TCP) conversation of a flow, made when new: its client is the side that sent the flow's
+ * first datagram, if known, else the side on an unprivileged port when the other is on a well-known one (below
+ * 1024), else `src`. */
 cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
                           uint8_t proto);
 /* The newest conversation of a port pair, NULL if none; not counted as activity. */
