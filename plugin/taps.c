@@ -93,6 +93,11 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo _U_, epa
         tick_stat_node(st, NODE_CAUSES, 0, FALSE);
         tick_stat_node(st, cl_cause_slug(r->cause), stats_tree_parent_id_by_name(st, NODE_CAUSES), FALSE);
     }
+    if (r->cause && r->replaced) { /* a deeper cause replaced the conversation's first one */
+        int causes = stats_tree_parent_id_by_name(st, NODE_CAUSES);
+        increase_stat_node(st, cl_cause_slug(r->replaced), causes, FALSE, -1);
+        tick_stat_node(st, cl_cause_slug(r->cause), causes, FALSE);
+    }
     if (r->withdrawn) { /* the tree shows what held */
         increase_stat_node(st, NODE_CAUSES, 0, FALSE, -1);
         increase_stat_node(st, cl_cause_slug(r->withdrawn), stats_tree_parent_id_by_name(st, NODE_CAUSES), FALSE, -1);

@@ -150,7 +150,7 @@ def check_capture(tshark, truth_path):
     check(f"{name}: single pass and -2 agree on every connlost field", not diffs and len(one) == len(two),
           f"frames {diffs[:10]}, {len(one)} vs {len(two)} rows")
     check_conv_verdicts(name, one, two)
-    check_report(tshark, name, capture, one)
+    check_report(tshark, name, capture, one, t)
 
     # a packet after an idle gap, retransmitted and answered after all (answer_frame): a loss that recovered; what
     # was raised on its retransmissions is withdrawn on the answer, and nothing else is
@@ -245,7 +245,9 @@ def check_capture(tshark, truth_path):
             check(f"{name}: path MTU estimate {pmtu} is safe (<= {mtu})", 0 < pmtu <= mtu, str(pmtu))
         retrans = set(ints(t.get("retrans_frames")))
         evidence = set(ints(last["connlost.evidence"]))
-        if int(t.get("big_ip_len") or 0) >= 1500:  # the big segments are in this capture
+        if t.get(f"proof_stream_{t.get('vantage')}"):  # two connections on one path: checked per stream below
+            check_shared_path(name, t, one)
+        elif int(t.get("big_ip_len") or 0) >= 1500:  # the big segments are in this capture
             hit = evidence & retrans
             check(f"{name}: evidence names the retransmissions of the lost segment", len(hit) >= 2,
                   f"evidence {sorted(evidence)} retrans {sorted(retrans)}")
@@ -296,6 +298,36 @@ def check_capture(tshark, truth_path):
             check(f"{name}: every ICMP reassembly timeout is tied to the conversation", all(tied))
     if expect == "none" and t.get("proto") == "udp":
         check(f"{name}: no datagram declared lost", not any(r["connlost.frag.lost_ids"] for r in one))
+
+
+def check_shared_path(name, t, one):
+    """Two connections on one black-holed path: the one whose proof this vantage shows, and the one that only
+    went silent here, named at a low confidence on the other's proof; the healthy one silent."""
+    v = t["vantage"]
+    proof, silent = int(t[f"proof_stream_{v}"]), int(t[f"silent_stream_{v}"])
+    by_stream = {}
+    for r in one:
+        if r["tcp.stream"]:
+            by_stream.setdefault(int(r["tcp.stream"]), []).append(r)
+    held = {n: verdict_rows(rows) for n, rows in by_stream.items()}
+    proved = held.get(proof) or [{}]
+    check(f"{name}: stream {proof} shows the black hole itself",
+          proved[-1].get("connlost.cause") == "pmtud-blackhole" and "resting on" not in proved[-1]["connlost.summary"])
+    quiet = held.get(silent) or [{}]
+    last = quiet[-1]
+    check(f"{name}: the silent stream {silent} is pmtud-blackhole too", last.get("connlost.cause") == "pmtud-blackhole",
+          str([(r["frame.number"], r["connlost.cause"]) for r in quiet]))
+    if v == "client":  # here nothing of the silent stream's big packets shows: the proof is borrowed
+        check(f"{name}: stream {silent}'s verdict on its last frame {t['silent_last_frame_client']} rests on another's",
+              last.get("frame.number") == t["silent_last_frame_client"] and "resting on" in last["connlost.summary"])
+        proof_conv = next(r["connlost.conv"] for r in by_stream[proof] if r["connlost.conv"])
+        check(f"{name}: stream {silent} rests on conversation {proof_conv}'s proof at a low confidence, MTU 1492",
+              f"conversation {proof_conv} proved it" in last["connlost.summary"] and
+              int(last["connlost.confidence"]) < 60 and last["connlost.low_confidence"] and
+              last["connlost.pmtu"] == "1492", last["connlost.summary"][:300])
+    for n, rows in held.items():
+        if n not in (proof, silent):
+            check(f"{name}: stream {n}, healthy on the same path, has no cause", not rows)
 
 
 def check_silent_giveup(name, t, rows, verdicts):
@@ -451,7 +483,7 @@ def check_conv_verdicts(name, one, two):
               f"and verdict frame", not wrong, str(wrong[:5]))
 
 
-def check_report(tshark, name, capture, one):
+def check_report(tshark, name, capture, one, T):
     out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "connlost,report"], capture_output=True, text=True,
                          timeout=300)
     rows = {}
@@ -464,6 +496,10 @@ def check_report(tshark, name, capture, one):
           f"confidence and verdict frame", out.returncode == 0 and rows == finals and
           f"connlost report: {len(finals)} conversation(s)" in out.stdout,
           f"report {sorted(rows.items())[:3]} fields {sorted(finals.items())[:3]} rc {out.returncode}")
+    if T.get("proto") == "udp" and T.get("client") and finals:  # the client sent first, whoever's fragments came first
+        roles = f"{T['client']} -> {T['server']}"
+        check(f"{name}: the report names the UDP flow {roles}", roles in out.stdout,
+              [line for line in out.stdout.splitlines() if "->" in line][:2])
     out = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "connlost,tree"], capture_output=True, text=True,
                          timeout=300)
     counted = {}

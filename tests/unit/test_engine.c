@@ -502,6 +502,37 @@ static void reconnect(harness *h)
     tcp(h, true, CL_TCP_ACK, 201, 5121, 0, true, 0.001);
 }
 
+/* Two connections on one path: the first proves the black hole (its server's 1500-byte packets vanish); on the
+ * second the server's small header arrives, then nothing for 12 s until the client gives up: pmtud-blackhole at
+ * a low confidence, resting on the first one's proof. Without the proof, or once a 1500-byte packet of the path
+ * is acknowledged, the same silence is no cause. */
+static void test_shared_path(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    for (int variant = 0; variant < 3; variant++) {
+        harness h;
+        handshake(&h, &cfg);
+        if (variant != 1)
+            for (int i = 0; i < 4; i++)
+                tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.2 * (1 << i));
+        if (variant == 2) { /* another connection of the path gets 1500 bytes through after all */
+            reconnect(&h);
+            tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.01);
+            tcp(&h, true, CL_TCP_ACK, 201, 6569, 0, true, 0.01);
+        }
+        reconnect(&h);
+        const cl_result *r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 12);
+        if (variant == 0)
+            CHECK(is_cause(r, "pmtud-blackhole") && r->confidence < 60 &&
+                  strstr(r->summary, "conversation 1 proved it") && NUM(r).pmtu == 1492 &&
+                  NUM(r).smallest_lost == 1500);
+        else
+            CHECK(!r || !r->cause);
+        cl_engine_free(h.eng);
+    }
+}
+
 /* Idle, then the next request meets a RST forged by a firewall (TTL 62 where the server's packets have 64). */
 static void test_idle_reset(void)
 {
@@ -592,7 +623,7 @@ static void test_silent_giveup(void)
         CHECK(i < 2 ? !r || !r->cause : is_cause(r, "retransmission-timeout") && NUM(r).retrans == (uint32_t)i + 1);
     }
     uint32_t raised = h.frame;
-    CHECK(r && r->summary && strstr(r->summary, "gives up silently"));
+    CHECK(r && r->summary && strstr(r->summary, "gives up silently") && !r->replaced);
     char *report = cl_engine_report(h.eng, NULL);
     CHECK(strstr(report, "1 conversation(s) with a diagnosed cause") != NULL);
     g_free(report);
@@ -601,6 +632,17 @@ static void test_silent_giveup(void)
     report = cl_engine_report(h.eng, NULL);
     CHECK(strstr(report, "0 conversation(s) with a diagnosed cause") != NULL);
     g_free(report);
+    cl_engine_free(h.eng);
+
+    /* the same back-offs, then a RST forged in the server's name: the deeper cause replaces the first, and the
+     * frame says which it replaced (the stats tree moves the conversation's count there) */
+    handshake(&h, &cfg);
+    tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.1);
+    for (int i = 0; i < 4; i++)
+        tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.25 * (1 << i));
+    h.server_ttl = 62;
+    r = tcp(&h, false, CL_TCP_RST, 5121, 0, 0, false, 0.5);
+    CHECK(is_cause(r, "middlebox-reset") && r->replaced == CL_CAUSE_RETRANSMISSION_TIMEOUT && !r->first_verdict);
     cl_engine_free(h.eng);
 
     /* the same data resent at a steady 0.2 s (no back-off), or retransmissions of later holes: no cause */
@@ -1212,6 +1254,7 @@ int main(void)
 {
     test_blackhole_sender_side();
     test_blackhole_estimate_bracket();
+    test_shared_path();
     test_no_blackhole_without_df();
     test_ordinary_loss_silent();
     test_dupack_chain();

@@ -476,7 +476,10 @@ static void not_a_reset(const idle_pass *p, int from, bool retrans, bool keepali
         me->unanswered_last = pkt->frame;
     }
     bool after_idle = is->idle_open && is->idle_from == from; /* the idle gap's own analysis judges these */
-    if (retrans && !after_idle && !(pkt->tcp_flags & CL_TCP_SYN)) {
+    /* DF clear and bigger than every path carries whole (RFC 791: 576): its fragments may be what is lost, a
+     * deeper explanation (fragment-loss) that the receiver's ICMP may only tell later */
+    bool may_fragment = pkt->ip.src.family == 4 && !pkt->ip.df && pkt->ip.total_len > 576;
+    if (retrans && !after_idle && !may_fragment && !(pkt->tcp_flags & CL_TCP_SYN)) {
         uint8_t before = me->backoffs;
         count_backoff(p, from);
         if (me->backoffs != before && me->backoffs >= p->x->cfg->rto_min_retrans && me->backoff_grew &&

@@ -3,6 +3,7 @@
  * conversation. Cause: pmtud-blackhole.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "paths.h"
 #include "pathsize.h"
 #include "segments.h"
 
@@ -53,7 +54,8 @@ typedef struct {
 } pmtu_slot;
 
 typedef struct {
-    size_t slot; /* where pmtu_slot lies in a conversation */
+    size_t slot;     /* where pmtu_slot lies in a conversation */
+    cl_paths *paths; /* what the conversations proved about their paths */
 } pmtu_state;
 
 /* One packet of a conversation, as the functions below see it. */
@@ -62,6 +64,7 @@ typedef struct {
     cl_conv *conv;
     pmtu_slot *slot;
     const cl_packet *pkt;
+    cl_paths *paths;
 } pass;
 
 static const losses no_losses; /* what a side without losses or ICMP PTBs reads */
@@ -104,8 +107,13 @@ static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
  * estimate may leave that bracket. Within it: the ICMP MTU when there is one (one outside it came from another
  * path or is stale, and is not taken); else for IPv4 the RFC 1191 plateau (1492 behind PPPoE), for IPv6 its
  * 1280-byte minimum, which always works. */
-static uint32_t estimate(const cl_side *s, const pmtu_side *ps, uint32_t largest, uint32_t smallest_lost)
+static uint32_t estimate(const pass *p, const cl_side *s, const pmtu_side *ps, uint32_t largest, uint32_t smallest_lost)
 {
+    const cl_path *path = cl_paths_of(p->paths, p->conv); /* the other conversations' sizes narrow the bracket */
+    if (path && path->largest_through > largest && path->largest_through < smallest_lost)
+        largest = path->largest_through;
+    if (path && path->smallest_lost > largest && path->smallest_lost < smallest_lost)
+        smallest_lost = path->smallest_lost;
     uint32_t icmp = pm(ps)->icmp_mtu;
     if (icmp && icmp >= largest && icmp < smallest_lost)
         return icmp;
@@ -143,7 +151,7 @@ static void sender_side_verdict(const pass *p, int sender)
         return;
     char who[80];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
-    uint32_t pmtu = estimate(s, ps, ps->largest_acked, l->smallest_lost);
+    uint32_t pmtu = estimate(p, s, ps, ps->largest_acked, l->smallest_lost);
 
     uint8_t confidence = 50;
     if (ps->largest_acked)
@@ -193,6 +201,7 @@ static void sender_side_verdict(const pass *p, int sender)
     if (l->recovered_frame)
         recovered_numbers(&f, l->recovered_frame, l->recovered_size, l->recovered_time - l->first_lost_time);
     cl_finding_propose(p->x, p->conv, &f);
+    cl_paths_black_hole(p->paths, p->conv, sender, l->smallest_lost, p->pkt->frame);
 }
 
 /* The capture is on the receiving side: the big segments never showed up here,
@@ -225,7 +234,7 @@ static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
 
     char who[80];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
-    uint32_t pmtu = estimate(s, ps, ps->max_ip_sent, full_ip);
+    uint32_t pmtu = estimate(p, s, ps, ps->max_ip_sent, full_ip);
     bool chain = prcv->dup_count >= p->x->cfg->dupack_chain;
     uint8_t confidence = 55 + (chain ? 10 : 0) + (ps->gap_open ? 5 : 0);
 
@@ -255,6 +264,7 @@ static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
     cl_finding_evidence(&f, p->pkt->frame);
     blackhole_numbers(&f, ps, pmtu, ps->max_ip_sent, full_ip);
     cl_finding_propose(p->x, p->conv, &f);
+    cl_paths_black_hole(p->paths, p->conv, sender, full_ip, p->pkt->frame);
 }
 
 /* Largest packet the side can put on the wire: its peer's MSS plus headers. A capture taken on a
@@ -269,20 +279,24 @@ static uint32_t wire_max(const cl_conv *conv, int side)
  * through instead (the sender's black-hole detection). True when the lost size itself got through after all. */
 static bool segment_acked(pmtu_side *s, const segment *seg, const cl_packet *pkt, uint32_t max_ip)
 {
-    if (seg->ip_len > max_ip)
+    /* bytes sent again in smaller packets: the acknowledgement proves only that size */
+    bool resent = seg->resent_ip_len && seg->resent_ip_len < seg->ip_len;
+    uint32_t size = resent ? seg->resent_ip_len : seg->ip_len;
+    if (size > max_ip)
         return false;
-    if (seg->ip_len > s->largest_acked) {
-        s->largest_acked = seg->ip_len;
+    if (size > s->largest_acked) {
+        s->largest_acked = size;
         s->largest_acked_frame = seg->first_frame;
     }
     if (!pm(s)->smallest_lost)
         return false;
-    if (seg->ip_len >= pm(s)->smallest_lost)
+    if (size >= pm(s)->smallest_lost)
         return true;
-    if (!pm(s)->recovered_frame && seg->ip_len > FALLBACK_FLOOR) {
+    if (!pm(s)->recovered_frame && size > FALLBACK_FLOOR) {
         s->loss->recovered_frame = pkt->frame;
-        s->loss->recovered_size = seg->ip_len;
-        s->loss->recovered_time = seg->first_time; /* when the smaller packet that got through left */
+        s->loss->recovered_size = size;
+        /* when the smaller packet that got through left */
+        s->loss->recovered_time = seg->first_time + (resent ? seg->resent_after : 0);
     }
     return false;
 }
@@ -309,6 +323,7 @@ static void size_passed(const pass *p, pmtu_side *s, const segment *seg)
     s->loss->smallest_lost = 0;
     s->loss->recovered_frame = 0;
     s->loss->first_lost_time = 0;
+    cl_paths_disproved(p->paths, p->conv);
 }
 
 static void ack_advance(const pass *p, int side, uint32_t ack)
@@ -323,8 +338,11 @@ static void ack_advance(const pass *p, int side, uint32_t ack)
         const segment *seg = cl_seg_at(&s->segs, 0);
         if (!SEQ_LEQ(seg->seq + seg->len, ack))
             break;
+        uint32_t largest_before = s->largest_acked;
         if (segment_acked(s, seg, p->pkt, max_ip))
             size_passed(p, s, seg);
+        if (s->largest_acked > largest_before)
+            cl_paths_through(p->paths, p->conv, s->largest_acked);
         cl_seg_pop(&s->segs);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous))
@@ -374,6 +392,24 @@ static void note_retransmission(const pass *p, int from, segment *seg)
     sender_side_verdict(p, from);
 }
 
+/* Bytes of segments in flight went out again in packets cut differently and smaller (a sender that falls back to a
+ * smaller size after a loss, Linux tcp_mtu_probing): their acknowledgement now proves only the smaller size. */
+static void resent_smaller(const pass *p, int from)
+{
+    const cl_packet *pkt = p->pkt;
+    segments *q = &p->slot->side[from].segs;
+    uint32_t end = pkt->seq + pkt->tcp_len;
+    for (uint32_t i = cl_seg_index_after(q, pkt->seq); i < q->count; i++) {
+        segment *seg = cl_seg_at(q, i);
+        if (!SEQ_LT(seg->seq, end))
+            break;
+        if (!seg->resent_ip_len || pkt->ip.total_len < seg->resent_ip_len) {
+            seg->resent_ip_len = pkt->ip.total_len;
+            seg->resent_after = (float)(pkt->time - seg->first_time);
+        }
+    }
+}
+
 /* PMTUD at work: after the ICMP the sender's segments fit the reported MTU. */
 static void note_pmtud_working(const pass *p, int from)
 {
@@ -416,7 +452,7 @@ static void propose_filled_hole(const pass *p, int from)
     char who[80], t[40];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
     uint32_t largest = ps->max_ip_sent < full_ip ? ps->max_ip_sent : ps->filled_size;
-    uint32_t pmtu = estimate(s, ps, largest, full_ip);
+    uint32_t pmtu = estimate(p, s, ps, largest, full_ip);
     cl_finding f;
     cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, 60);
     cl_finding_say(&f,
@@ -434,6 +470,7 @@ static void propose_filled_hole(const pass *p, int from)
     blackhole_numbers(&f, ps, pmtu, largest, full_ip);
     recovered_numbers(&f, ps->filled_frame, ps->filled_size, ps->hole_stall);
     cl_finding_propose(p->x, p->conv, &f);
+    cl_paths_black_hole(p->paths, p->conv, from, full_ip, ps->filled_frame);
 }
 
 /* Seen next to the receiver: the hole left by big segments that never arrived is filled, after a stall, by
@@ -497,6 +534,8 @@ static void note_data(const pass *p, int from)
         segment *seg = cl_seg_find(&ps->segs, seq);
         if (seg)
             note_retransmission(p, from, seg);
+        else
+            resent_smaller(p, from);
     }
     note_pmtud_working(p, from);
 }
@@ -527,6 +566,49 @@ static void note_pure_ack(const pass *p, int from)
         receiver_side_verdict(p, !from, peer->data_next);
 }
 
+/* The side that ends the connection had waited in silence for the other, on a path where another conversation
+ * proved a black hole, and nothing of the lost size ever came from the other: its full-size packets may have
+ * vanished in the same hole without a trace here (next to the client of a download, nothing after the first
+ * small packets arrives). The ender had nothing in flight (its RST or FIN is at what the other acknowledged)
+ * and its window was open: it was not the one stuck. A lower confidence, naming the proof it rests on. */
+static void borrowed_verdict(const pass *p, int from)
+{
+    const cl_conv *conv = p->conv;
+    const cl_path *path = cl_paths_of(p->paths, conv);
+    const cl_side *ender = &conv->side[from], *quiet = &conv->side[!from];
+    const pmtu_side *pq = &p->slot->side[!from];
+    uint32_t full_ip = full_size(conv, !from);
+    double silence = p->pkt->time - quiet->last_time;
+    if (!path || !path->smallest_lost || path->proof_conv == conv->id || !conv->established || !quiet->last_frame ||
+        pm(pq)->smallest_lost || pq->filled_frame || full_ip < path->smallest_lost ||
+        pq->max_ip_sent >= path->smallest_lost || !ender->has_ack_seen || p->pkt->seq != ender->ack_seen ||
+        !ender->window || silence * 1000.0 < p->x->cfg->pmtud_stall_ms)
+        return;
+    bool same_way = cl_addr_equal(&path->proof_sender, &quiet->addr);
+    char who[80], t[40];
+    cl_addr_format(&quiet->addr, quiet->port, who, sizeof(who));
+    uint32_t pmtu = estimate(p, quiet, pq, MAX(pq->max_ip_sent, path->largest_through), path->smallest_lost);
+    cl_finding f;
+    cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, same_way ? 50 : 45);
+    cl_finding_say(&f,
+                   "Path-MTU black hole, probably (resting on another conversation's proof): nothing came from %s "
+                   "for %s until the %s ended the connection (frame %u), and none of its packets ever had the "
+                   "%u bytes that vanish on this path: conversation %u proved it (frame %u, %u-byte packets %s "
+                   "lost again and again); its full-size %u-byte packets would fall into the same hole; the path "
+                   "MTU lies between %u and %u bytes (estimate %u)",
+                   who, cl_duration(silence, t, sizeof(t)), cl_role(from), p->pkt->frame, path->smallest_lost,
+                   path->proof_conv, path->proof_frame, path->smallest_lost,
+                   same_way ? "in the same direction" : "in the other direction", full_ip,
+                   MAX(pq->max_ip_sent, path->largest_through), path->smallest_lost - 1, pmtu);
+    remedy(&f, quiet, pmtu);
+    cl_finding_say(&f, ".");
+    cl_finding_evidence(&f, quiet->last_frame);
+    cl_finding_evidence(&f, path->proof_frame);
+    cl_finding_evidence(&f, p->pkt->frame);
+    blackhole_numbers(&f, pq, pmtu, MAX(pq->max_ip_sent, path->largest_through), path->smallest_lost);
+    cl_finding_propose(p->x, p->conv, &f);
+}
+
 /* A RST or FIN carries the sender's next sequence number: data it sent that never showed up here. */
 static void at_end(const pass *p, int from)
 {
@@ -543,12 +625,12 @@ static void at_end(const pass *p, int from)
         else
             receiver_side_verdict(p, side, side == from ? known_end : p->conv->side[side].data_next);
     }
+    borrowed_verdict(p, from);
 }
 
 static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
-    (void)state;
-    pass p = {x, conv, slot, pkt};
+    pass p = {x, conv, slot, pkt, ((pmtu_state *)state)->paths};
     int from = facts->from;
     pmtu_side *me = &p.slot->side[from], *peer = &p.slot->side[!from];
     if (pkt->tcp_flags & CL_TCP_SYN) {
@@ -608,10 +690,16 @@ static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
 
 static void *pmtu_init(cl_ctx *x, size_t slot)
 {
-    (void)x;
     pmtu_state *st = g_new0(pmtu_state, 1);
     st->slot = slot;
+    st->paths = cl_paths_new(x);
     return st;
+}
+
+static void pmtu_free(void *state)
+{
+    cl_paths_free(((pmtu_state *)state)->paths);
+    g_free(state);
 }
 
 static void pmtu_side_reset(void *slot, int side) { side_clear(&((pmtu_slot *)slot)->side[side]); }
@@ -671,7 +759,7 @@ const cl_analysis cl_analysis_pmtu = {
     .prefs = pmtu_prefs,
     .slot_size = sizeof(pmtu_slot),
     .init = pmtu_init,
-    .free = g_free,
+    .free = pmtu_free,
     .on_icmp = pmtu_on_icmp,
     .on_tcp = pmtu_on_tcp,
     .after_tcp = pmtu_after_tcp,

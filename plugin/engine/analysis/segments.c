@@ -54,6 +54,22 @@ segment *cl_seg_find(const segments *q, uint32_t seq)
     return lo < q->count && cl_seg_at(q, lo)->seq == seq ? cl_seg_at(q, lo) : NULL;
 }
 
+uint32_t cl_seg_index_after(const segments *q, uint32_t seq)
+{
+    if (!q->count)
+        return 0;
+    uint32_t base = cl_seg_at(q, 0)->seq, want = seq - base, lo = 0, hi = q->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const segment *seg = cl_seg_at(q, mid);
+        if (seg->seq + seg->len - base <= want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Frees the segments in flight, which only a live connection needs. */
 void cl_segs_clear(segments *q)
 {

@@ -14,8 +14,10 @@ typedef struct {
     uint32_t sends;  /* transmissions at that size */
     GArray *frames;  /* their frames, once it is retransmitted (bounded) */
     uint32_t first_frame;
-    double first_time; /* when it first left at this size */
+    uint32_t resent_ip_len; /* the smallest packet that carried some of its bytes again, cut differently; 0 if none */
+    double first_time;      /* when it first left at this size */
     bool df;
+    float resent_after; /* when that packet left, seconds after first_time */
 } segment;
 
 /* A side's segments in flight, in sequence order: a ring of `cap` (a power of two) slots. */
@@ -31,6 +33,8 @@ segment *cl_seg_push(segments *q);
 void cl_seg_pop(segments *q);
 /* The segment that starts at `seq`, NULL if none. */
 segment *cl_seg_find(const segments *q, uint32_t seq);
+/* The index of the first segment that ends after `seq` (q->count if none). */
+uint32_t cl_seg_index_after(const segments *q, uint32_t seq);
 /* Frees the segments in flight, which only a live connection needs. */
 void cl_segs_clear(segments *q);
 

@@ -58,6 +58,7 @@ typedef struct {
     uint32_t verdict_experts;
     bool first_verdict;       /* the first frame that shows its conversation's verdict: where counts count it */
     uint32_t copy_of;         /* a capture duplicate: the frame it repeats, 0 if none */
+    cl_cause replaced;        /* the conversation's earlier cause that this frame's deeper verdict replaces */
     cl_cause withdrawn;       /* a verdict this frame disproves, CL_CAUSE_NONE if none */
     uint32_t withdrawn_frame; /* the frame that had shown it */
 

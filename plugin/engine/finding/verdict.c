@@ -175,6 +175,7 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     if (!known)
         known = g_hash_table_lookup(vs->by_id, GUINT_TO_POINTER(conv->id));
     bool first = !known || known->cause == CL_CAUSE_NONE; /* counted anew after a withdrawn verdict */
+    cl_cause before = known ? known->cause : CL_CAUSE_NONE;
     cl_diagnosis *d = diagnosis_of(vs, conv);
     if (d) {
         d->cause = v->cause;
@@ -188,6 +189,8 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     }
     cl_result *r = cl_result_for(f, conv);
     r->first_verdict |= first;
+    if (!first && before != v->cause)
+        r->replaced = before; /* counted under its new cause from here */
     if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
         return;
     r->cause = v->cause;
