@@ -3,6 +3,8 @@
  */
 #include "taps.h"
 
+#include "table.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -93,7 +95,7 @@ static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo _U_, epa
         tick_stat_node(st, NODE_CAUSES, 0, FALSE);
         tick_stat_node(st, cl_cause_slug(r->cause), stats_tree_parent_id_by_name(st, NODE_CAUSES), FALSE);
     }
-    if (r->cause && r->replaced) { /* a deeper cause replaced the conversation's first one */
+    if (r->cause && r->replaced && r->replaced != r->cause) { /* a deeper cause replaced the conversation's first one */
         int causes = stats_tree_parent_id_by_name(st, NODE_CAUSES);
         increase_stat_node(st, cl_cause_slug(r->replaced), causes, FALSE, -1);
         tick_stat_node(st, cl_cause_slug(r->cause), causes, FALSE);
@@ -133,6 +135,7 @@ void cl_taps_register(const cl_engine *(*engine)(void))
     static stat_tap_ui report_ui = {
         REGISTER_STAT_GROUP_GENERIC, "connlost report", "connlost,report", report_init, 0, NULL};
     register_stat_tap_ui(&report_ui, NULL);
-    stats_tree_register("connlost", "connlost", "connlost" CL_STATS_MENU_SEPARATOR "Causes", 0, tree_packet, tree_init,
-                        tree_cleanup);
+    cl_table_register(engine);
+    stats_tree_register_plugin("connlost", "connlost", "connlost" CL_STATS_MENU_SEPARATOR "Causes", 0, tree_packet,
+                               tree_init, tree_cleanup);
 }

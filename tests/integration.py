@@ -496,6 +496,18 @@ def check_report(tshark, name, capture, one, T):
           f"confidence and verdict frame", out.returncode == 0 and rows == finals and
           f"connlost report: {len(finals)} conversation(s)" in out.stdout,
           f"report {sorted(rows.items())[:3]} fields {sorted(finals.items())[:3]} rc {out.returncode}")
+    # Statistics > connlost > Diagnoses (-z connlost,diagnoses): the report's table, row by row; a verdict withdrawn
+    # in this single pass stays as a row that says so
+    shown = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "connlost,diagnoses"], capture_output=True,
+                           text=True, timeout=300)
+    table = {}
+    for line in shown.stdout.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) >= 7 and cells[0].isdigit() and not cells[4].startswith("("):
+            table[int(cells[0])] = (cells[4], int(cells[5]), int(cells[6]))
+    check(f"{name}: -z connlost,diagnoses shows the report's {len(finals)} diagnosed conversation(s)",
+          shown.returncode == 0 and table == finals and "(null)" not in shown.stdout,
+          f"table {sorted(table.items())[:3]} rc {shown.returncode}")
     if T.get("proto") == "udp" and T.get("client") and finals:  # the client sent first, whoever's fragments came first
         roles = f"{T['client']} -> {T['server']}"
         check(f"{name}: the report names the UDP flow {roles}", roles in out.stdout,

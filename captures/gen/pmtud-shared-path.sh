@@ -30,7 +30,7 @@ for ns in $NS_C $NS_S; do
     [ "$(nsx $ns sysctl -n net.ipv4.tcp_mtu_probing)" = 0 ] || { echo "tcp_mtu_probing not 0 in $ns" >&2; exit 1; }
 done
 cl_bg SRV_A $NS_S "$GEN_DIR/tcpapp.py" server $S4 8080 upload $SIZE
-cl_bg SRV_B $NS_S "$GEN_DIR/tcpapp.py" server $S4 8081 download $SIZE
+cl_bg SRV_B $NS_S env CL_NO_HEADER=1 "$GEN_DIR/tcpapp.py" server $S4 8081 download $SIZE
 cl_wait_listen $NS_S 8080
 cl_wait_listen $NS_S 8081
 nx_srv $S4 8082 --lifetime 40
@@ -50,7 +50,7 @@ kill "$SRV_PID" 2>/dev/null || true
 cl_wait "$SRV_PID" 5
 nsx $NS_R1 iptables -L OUTPUT -v -n -x >&2
 nsx $NS_R2 iptables -L OUTPUT -v -n -x >&2
-desc="PMTUD black hole on a shared path: 1492-MTU link, ICMP frag-needed dropped at r1 and r2 (OUTPUT), DF set; connection A (port 8080) uploads 100 KB, connection B (port 8081, ~1.25 s later) downloads 100 KB, both black-holed, the client aborts each with RST after 12 s without progress; connection H (port 8082) 14 small request/responses, FIN/FIN"
+desc="PMTUD black hole on a shared path: 1492-MTU link, ICMP frag-needed dropped at r1 and r2 (OUTPUT), DF set; connection A (port 8080) uploads 100 KB, connection B (port 8081, ~1.25 s later) downloads 100 KB sent as full-size segments only (no header first: nothing after the handshake reaches the client), both black-holed, the client aborts each with RST after 12 s without progress; connection H (port 8082) 14 small request/responses, FIN/FIN"
 for v in client server; do
     pcap="$OUT_DIR/$N-$v.pcap"
     sa=$(tshark -n -r "$pcap" -Y "tcp.port==8080 && !icmp" -T fields -e tcp.stream 2>/dev/null | head -1)

@@ -65,9 +65,10 @@ def server(addr, port, mode, size):
     try:
         if mode == "download":
             req = recv_exact(s, 100, end)
-            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                      b"Content-Length: %07d\r\nX-Pad: connlost-test-header\r\n\r\n" % size)
-            time.sleep(0.05)
+            if not os.environ.get("CL_NO_HEADER"):  # CL_NO_HEADER=1: the answer is the bulk alone, full-size segments
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                          b"Content-Length: %07d\r\nX-Pad: connlost-test-header\r\n\r\n" % size)
+                time.sleep(0.05)
             s.settimeout(max(0.1, end - time.time()))
             s.sendall(random.Random(1).randbytes(size))
             s.shutdown(socket.SHUT_WR)

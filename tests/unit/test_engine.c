@@ -503,14 +503,15 @@ static void reconnect(harness *h)
 }
 
 /* Two connections on one path: the first proves the black hole (its server's 1500-byte packets vanish); on the
- * second the server's small header arrives, then nothing for 12 s until the client gives up: pmtud-blackhole at
- * a low confidence, resting on the first one's proof. Without the proof, or once a 1500-byte packet of the path
- * is acknowledged, the same silence is no cause. */
+ * second the client's request is acknowledged and no data answers it for 12 s until the client gives up:
+ * pmtud-blackhole at a low confidence, resting on the first one's proof. Without the proof, once a 1500-byte
+ * packet of the path is acknowledged, or when the exchange had finished (a keep-alive connection closed after
+ * idling), the same silence is no cause. */
 static void test_shared_path(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    for (int variant = 0; variant < 3; variant++) {
+    for (int variant = 0; variant < 4; variant++) {
         harness h;
         handshake(&h, &cfg);
         if (variant != 1)
@@ -521,8 +522,14 @@ static void test_shared_path(void)
             tcp(&h, false, CL_TCP_ACK, 5121, 201, 1448, true, 0.01);
             tcp(&h, true, CL_TCP_ACK, 201, 6569, 0, true, 0.01);
         }
-        reconnect(&h);
-        const cl_result *r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, 201, 5121, 0, true, 12);
+        reconnect(&h); /* a request answered */
+        uint32_t end = 201;
+        if (variant != 3) { /* a second request, acknowledged and never answered */
+            tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 0.01);
+            tcp(&h, false, CL_TCP_ACK, 5121, 301, 0, true, 0.02);
+            end = 301;
+        }
+        const cl_result *r = tcp(&h, true, CL_TCP_RST | CL_TCP_ACK, end, 5121, 0, true, 12);
         if (variant == 0)
             CHECK(is_cause(r, "pmtud-blackhole") && r->confidence < 60 &&
                   strstr(r->summary, "conversation 1 proved it") && NUM(r).pmtu == 1492 &&

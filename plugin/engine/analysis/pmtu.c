@@ -121,6 +121,14 @@ static uint32_t estimate(const pass *p, const cl_side *s, const pmtu_side *ps, u
     return smallest_lost > largest ? MIN(guess, smallest_lost - 1) : largest;
 }
 
+/* The largest size through on the whole path: this conversation's own, or a larger one another proved, below the
+ * size lost. */
+static uint32_t path_through(const pass *p, uint32_t own, uint32_t smallest_lost)
+{
+    const cl_path *path = cl_paths_of(p->paths, p->conv);
+    return path && path->largest_through > own && path->largest_through < smallest_lost ? path->largest_through : own;
+}
+
 static void blackhole_numbers(cl_finding *f, const pmtu_side *ps, uint32_t pmtu, uint32_t largest,
                               uint32_t smallest_lost)
 {
@@ -152,6 +160,7 @@ static void sender_side_verdict(const pass *p, int sender)
     char who[80];
     cl_addr_format(&s->addr, s->port, who, sizeof(who));
     uint32_t pmtu = estimate(p, s, ps, ps->largest_acked, l->smallest_lost);
+    uint32_t through = path_through(p, ps->largest_acked, l->smallest_lost);
 
     uint8_t confidence = 50;
     if (ps->largest_acked)
@@ -188,8 +197,8 @@ static void sender_side_verdict(const pass *p, int sender)
     if (l->icmp_frame && l->icmp_mtu == pmtu)
         cl_finding_say(&f, "; the path MTU is %u", pmtu);
     else
-        cl_finding_say(&f, "; the path MTU lies between %u and %u bytes (estimate %u)",
-                       ps->largest_acked ? ps->largest_acked : 1, l->smallest_lost - 1, pmtu);
+        cl_finding_say(&f, "; the path MTU lies between %u and %u bytes (estimate %u)", MAX(through, 1),
+                       l->smallest_lost - 1, pmtu);
     remedy(&f, s, pmtu);
     cl_finding_say(&f, ".");
 
@@ -197,7 +206,7 @@ static void sender_side_verdict(const pass *p, int sender)
     cl_finding_evidence(&f, ps->largest_acked_frame);
     cl_finding_evidence(&f, l->icmp_frame);
     cl_finding_evidence(&f, l->recovered_frame);
-    blackhole_numbers(&f, ps, pmtu, ps->largest_acked, l->smallest_lost);
+    blackhole_numbers(&f, ps, pmtu, through, l->smallest_lost);
     if (l->recovered_frame)
         recovered_numbers(&f, l->recovered_frame, l->recovered_size, l->recovered_time - l->first_lost_time);
     cl_finding_propose(p->x, p->conv, &f);
@@ -341,8 +350,8 @@ static void ack_advance(const pass *p, int side, uint32_t ack)
         uint32_t largest_before = s->largest_acked;
         if (segment_acked(s, seg, p->pkt, max_ip))
             size_passed(p, s, seg);
-        if (s->largest_acked > largest_before)
-            cl_paths_through(p->paths, p->conv, s->largest_acked);
+        if (s->largest_acked > largest_before && (seg->df || p->conv->side[side].addr.family == 6))
+            cl_paths_through(p->paths, p->conv, s->largest_acked); /* a DF-clear one may have gone in fragments */
         cl_seg_pop(&s->segs);
     }
     if (s->has_contiguous && SEQ_GT(ack, s->contiguous))
@@ -566,11 +575,13 @@ static void note_pure_ack(const pass *p, int from)
         receiver_side_verdict(p, !from, peer->data_next);
 }
 
-/* The side that ends the connection had waited in silence for the other, on a path where another conversation
- * proved a black hole, and nothing of the lost size ever came from the other: its full-size packets may have
- * vanished in the same hole without a trace here (next to the client of a download, nothing after the first
- * small packets arrives). The ender had nothing in flight (its RST or FIN is at what the other acknowledged)
- * and its window was open: it was not the one stuck. A lower confidence, naming the proof it rests on. */
+/* The side that ends the connection had waited in silence for the other's answer, on a path where another
+ * conversation proved a black hole, and nothing of the lost size ever came from the other: its full-size packets
+ * may have vanished in the same hole without a trace here (next to the client of a download that sends only
+ * full-size segments, nothing after the handshake arrives). The ender spoke last and no data answered it (a
+ * finished exchange closed after a silence is an ordinary close, never this), had nothing in flight (its RST or
+ * FIN is at what the other acknowledged) and its window open: it was not the one stuck. A lower confidence,
+ * naming the proof it rests on. */
 static void borrowed_verdict(const pass *p, int from)
 {
     const cl_conv *conv = p->conv;
@@ -581,8 +592,9 @@ static void borrowed_verdict(const pass *p, int from)
     double silence = p->pkt->time - quiet->last_time;
     if (!path || !path->smallest_lost || path->proof_conv == conv->id || !conv->established || !quiet->last_frame ||
         pm(pq)->smallest_lost || pq->filled_frame || full_ip < path->smallest_lost ||
-        pq->max_ip_sent >= path->smallest_lost || !ender->has_ack_seen || p->pkt->seq != ender->ack_seen ||
-        !ender->window || silence * 1000.0 < p->x->cfg->pmtud_stall_ms)
+        pq->max_ip_sent >= path->smallest_lost || ender->last_data_frame <= quiet->last_data_frame ||
+        !ender->has_ack_seen || p->pkt->seq != ender->ack_seen || !ender->window ||
+        silence * 1000.0 < p->x->cfg->pmtud_stall_ms)
         return;
     bool same_way = cl_addr_equal(&path->proof_sender, &quiet->addr);
     char who[80], t[40];

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CL_RPC_HEAD 8192   /* bytes kept from the start of a PDU: a bind and a logon request fit */
-#define CL_RPC_TAIL 1024   /* bytes kept from its end: return code and authentication trailer */
-#define CL_RPC_PROBES 8    /* payload segments of a conversation looked at for a PDU header */
+#define CL_RPC_HEAD 8192  /* bytes kept from the start of a PDU: a bind and a logon request fit */
+#define CL_RPC_TAIL 1024  /* bytes kept from its end: return code and authentication trailer */
+#define CL_RPC_PROBES 8   /* payload segments of a conversation looked at for a PDU header */
+#define CL_RPC_HELD 65536 /* bytes held per direction after a gap: a reordered segment or a retransmission */
+#define CL_RPC_HELD_SEGS 64
 #define CL_RPC_LISTENERS 4 /* analyses that listen to DCE/RPC calls */
 
 /* ---- PDUs ------------------------------------------------------------------------------------------ */
@@ -149,6 +151,17 @@ static void consume(const rpc_pass *p, const uint8_t *b, uint32_t n)
     }
 }
 
+/* A segment's first bytes could begin a PDU header: all 10 that are checked when it has them, else the ones it has
+ * (real stacks send the header in pieces: Nagle off, interactive RPC, middleboxes that re-segment); take_header
+ * checks the whole header once its 16 bytes are in. */
+static bool may_start_pdu(const uint8_t *b, uint32_t n)
+{
+    if (n >= 10)
+        return cl_rpc_plausible_header(b, n);
+    return b[0] == 5 && (n < 2 || b[1] <= 1) && (n < 3 || cl_rpc_ptype_name(b[2])) && (n < 5 || !(b[4] & 0xee)) &&
+           (n < 6 || b[5] <= 3);
+}
+
 /* Whether to read this conversation as DCE/RPC: a PDU header at the start of one of its first payload
  * segments, or an endpoint learned to serve an interface. */
 static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_packet *pkt)
@@ -160,24 +173,45 @@ static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_packet *pkt)
     slot->probes++;
     bool known = cl_lru_count(&st->endpoints) && (cl_rpc_endpoint_lookup(st, &pkt->ip.dst, pkt->dport) ||
                                                   cl_rpc_endpoint_lookup(st, &pkt->ip.src, pkt->sport));
-    if (!cl_rpc_plausible_header(pkt->payload, pkt->payload_caplen) && !known)
+    if (!may_start_pdu(pkt->payload, pkt->payload_caplen) && !known)
         return false;
     slot->conn = g_new0(rpc_conn, 1);
     slot->conn->client = -1;
     return true;
 }
 
-/* Where this segment's bytes go in the direction's stream: false when there is nothing new to read. */
-static bool stream_position(rpc_dir *d, const cl_packet *pkt, uint32_t *skip)
+/* A stretch of one direction's bytes: where it starts, its bytes in the capture, its length on the wire. */
+typedef struct {
+    uint32_t seq;
+    const uint8_t *bytes;
+    uint32_t caplen, len;
+} stretch;
+
+static void drop_held(rpc_dir *d)
 {
-    uint32_t end = pkt->seq + pkt->tcp_len;
-    int32_t ahead = d->has_next ? (int32_t)(d->next_seq - pkt->seq) : 0; /* bytes of it already seen */
+    while (d->held.head)
+        g_free(g_queue_pop_head(&d->held));
+    d->held_bytes = 0;
+}
+
+/* Bytes are missing for good: wait for the next PDU boundary. */
+static void lose_sync(rpc_dir *d)
+{
+    d->synced = false;
+    dir_reset(d);
+    drop_held(d);
+}
+
+/* Where this stretch's bytes go in the direction's stream: false when there is nothing new to read. */
+static bool stream_position(rpc_dir *d, const stretch *s, uint32_t *skip)
+{
+    uint32_t end = s->seq + s->len;
+    int32_t ahead = d->has_next ? (int32_t)(d->next_seq - s->seq) : 0; /* bytes of it already seen */
     *skip = 0;
-    if (ahead > 0 && (uint32_t)ahead >= pkt->tcp_len)
+    if (ahead > 0 && (uint32_t)ahead >= s->len)
         return false;             /* a retransmission of what was seen */
     if (d->synced && ahead < 0) { /* bytes missing from the capture: wait for the next PDU boundary */
-        d->synced = false;
-        dir_reset(d);
+        lose_sync(d);
     } else if (d->synced) {
         *skip = (uint32_t)ahead;
     }
@@ -186,7 +220,7 @@ static bool stream_position(rpc_dir *d, const cl_packet *pkt, uint32_t *skip)
         d->has_next = true;
     }
     if (!d->synced) { /* only new bytes that start a PDU bring it back */
-        if (ahead > 0 || !cl_rpc_plausible_header(pkt->payload, pkt->payload_caplen))
+        if (ahead > 0 || !may_start_pdu(s->bytes, s->caplen))
             return false;
         d->synced = true;
         dir_reset(d);
@@ -194,22 +228,96 @@ static bool stream_position(rpc_dir *d, const cl_packet *pkt, uint32_t *skip)
     return true;
 }
 
+static void take_stretch(const rpc_pass *p, rpc_dir *d, const stretch *s)
+{
+    uint32_t skip;
+    if (!stream_position(d, s, &skip))
+        return;
+    if (skip < s->caplen)
+        consume(p, s->bytes + skip, s->caplen - skip);
+    if (s->caplen < s->len) /* cut by the snap length */
+        lose_sync(d);
+}
+
+/* A segment after a gap in a direction being read: held (bounded) until the gap fills, as TCP delivers it. */
+typedef struct {
+    uint32_t seq, len;
+    uint8_t bytes[];
+} held_seg;
+
+static bool hold(rpc_dir *d, const cl_packet *pkt)
+{
+    if (d->held_bytes + pkt->tcp_len > CL_RPC_HELD || d->held.length >= CL_RPC_HELD_SEGS)
+        return false;
+    held_seg *h = g_malloc(sizeof(held_seg) + pkt->tcp_len);
+    h->seq = pkt->seq;
+    h->len = pkt->tcp_len;
+    memcpy(h->bytes, pkt->payload, pkt->tcp_len);
+    GList *at = d->held.head; /* in sequence order: reordering is mostly one segment, so few steps */
+    while (at && SEQ_LEQ(((held_seg *)at->data)->seq, h->seq))
+        at = at->next;
+    if (at)
+        g_queue_insert_before(&d->held, at, h);
+    else
+        g_queue_push_tail(&d->held, h);
+    d->held_bytes += h->len;
+    return true;
+}
+
+/* The gap before the held segments filled: they are read in order, as far as they follow on. */
+static void drain(const rpc_pass *p, rpc_dir *d)
+{
+    held_seg *h;
+    while ((h = g_queue_peek_head(&d->held)) && !SEQ_GT(h->seq, d->next_seq)) {
+        g_queue_pop_head(&d->held);
+        d->held_bytes -= h->len;
+        stretch s = {h->seq, h->bytes, h->len, h->len};
+        take_stretch(p, d, &s);
+        g_free(h);
+    }
+}
+
+/* The receiver acknowledged the bytes of a gap: they arrived, the capture lacks them. What was held is read from
+ * the first segment that starts a PDU, as after any loss. */
+static void gap_lost(const rpc_pass *p, rpc_dir *d)
+{
+    d->synced = false; /* unsynced, the first held segment is no gap: only a PDU start brings it back */
+    dir_reset(d);
+    held_seg *h;
+    while ((h = g_queue_pop_head(&d->held))) {
+        d->held_bytes -= h->len;
+        stretch s = {h->seq, h->bytes, h->len, h->len};
+        take_stretch(p, d, &s);
+        g_free(h);
+    }
+}
+
 static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
     rpc_slot *rs = slot;
+    if (rs->conn && (pkt->tcp_flags & CL_TCP_ACK) && rs->conn->dir[!facts->from].held.head &&
+        SEQ_GT(pkt->ack, rs->conn->dir[!facts->from].next_seq)) {
+        rpc_pass other = {state, x, conv, rs->conn, pkt, !facts->from};
+        gap_lost(&other, &rs->conn->dir[!facts->from]);
+    }
+    if (rs->conn && facts->ends) /* the connection ends: no gap fills any more, what is held is read */
+        for (int side = 0; side < 2; side++)
+            if (rs->conn->dir[side].held.head) {
+                rpc_pass ending = {state, x, conv, rs->conn, pkt, side};
+                gap_lost(&ending, &rs->conn->dir[side]);
+            }
     if (!pkt->payload || !pkt->payload_caplen || !rpc_start(state, rs, pkt))
         return;
     rpc_pass p = {state, x, conv, rs->conn, pkt, facts->from};
     rpc_dir *d = &rs->conn->dir[facts->from];
-    uint32_t skip;
-    if (!stream_position(d, pkt, &skip))
+    bool after_gap = d->synced && d->has_next && SEQ_GT(pkt->seq, d->next_seq);
+    if (after_gap && pkt->payload_caplen == pkt->tcp_len && hold(d, pkt))
         return;
-    if (skip < pkt->payload_caplen)
-        consume(&p, pkt->payload + skip, pkt->payload_caplen - skip);
-    if (pkt->payload_caplen < pkt->tcp_len) { /* cut by the snap length */
-        d->synced = false;
-        dir_reset(d);
-    }
+    if (after_gap && d->held.head) /* no room to wait longer: the gap is lost */
+        gap_lost(&p, d);
+    stretch s = {pkt->seq, pkt->payload, pkt->payload_caplen, pkt->tcp_len};
+    take_stretch(&p, d, &s);
+    drain(&p, d);
 }
 
 static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
@@ -219,8 +327,10 @@ static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
     rpc_conn *rpc = ((rpc_slot *)slot)->conn;
     if (!rpc)
         return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         dir_reset(&rpc->dir[i]);
+        drop_held(&rpc->dir[i]);
+    }
     if (rpc->contexts)
         g_array_free(rpc->contexts, TRUE);
     if (rpc->proposed)
@@ -236,7 +346,10 @@ static size_t rpc_slot_bytes(const void *slot)
     const rpc_conn *rpc = ((const rpc_slot *)slot)->conn;
     if (!rpc)
         return 0;
-    return sizeof(*rpc) + 2 * (CL_RPC_HEAD + 2 * CL_RPC_TAIL + 2 * CL_ENTRY_BYTES) +
+    size_t held = 0;
+    for (int i = 0; i < 2; i++)
+        held += rpc->dir[i].held_bytes + rpc->dir[i].held.length * (sizeof(held_seg) + CL_ENTRY_BYTES);
+    return sizeof(*rpc) + held + 2 * (CL_RPC_HEAD + 2 * CL_RPC_TAIL + 2 * CL_ENTRY_BYTES) +
            (rpc->contexts ? rpc->contexts->len * sizeof(rpc_ctx) : 0) +
            (rpc->proposed ? rpc->proposed->len * sizeof(uint16_t) : 0) +
            rpc->call_order.length * (sizeof(cl_rpc_call) + 2 * CL_ENTRY_BYTES);

@@ -13,11 +13,13 @@
 typedef struct {
     bool synced; /* next_seq is at a PDU boundary, or inside the PDU being assembled */
     bool has_next;
-    uint32_t next_seq; /* end of the bytes seen: older ones are retransmissions, even while out of sync */
-    uint32_t pdu_len;  /* frag_length of the PDU being assembled, 0 until its header is complete */
-    uint32_t pdu_got;  /* its bytes seen so far */
-    GByteArray *head;  /* its first bytes, up to CL_RPC_HEAD */
-    GByteArray *tail;  /* its latest bytes beyond the head, trimmed to CL_RPC_TAIL when it ends */
+    uint32_t next_seq;   /* end of the bytes seen: older ones are retransmissions, even while out of sync */
+    uint32_t pdu_len;    /* frag_length of the PDU being assembled, 0 until its header is complete */
+    uint32_t pdu_got;    /* its bytes seen so far */
+    GByteArray *head;    /* its first bytes, up to CL_RPC_HEAD */
+    GByteArray *tail;    /* its latest bytes beyond the head, trimmed to CL_RPC_TAIL when it ends */
+    GQueue held;         /* segments that came after a gap, in sequence order, until a late segment fills it */
+    uint32_t held_bytes; /* their payload (bounded) */
 } rpc_dir;
 
 /* A presentation context of a binding. */

@@ -59,6 +59,8 @@ uint32_t cl_seg_index_after(const segments *q, uint32_t seq)
     if (!q->count)
         return 0;
     uint32_t base = cl_seg_at(q, 0)->seq, want = seq - base, lo = 0, hi = q->count;
+    if (SEQ_LT(seq, base))
+        return 0;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         const segment *seg = cl_seg_at(q, mid);

@@ -189,8 +189,10 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     }
     cl_result *r = cl_result_for(f, conv);
     r->first_verdict |= first;
-    if (!first && before != v->cause)
-        r->replaced = before; /* counted under its new cause from here */
+    /* counted under its new cause from here; a frame that made the first verdict, or replaced one already,
+     * keeps what was counted */
+    if (!first && !r->first_verdict && !r->replaced && before != v->cause)
+        r->replaced = before;
     if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
         return;
     r->cause = v->cause;
