@@ -64,6 +64,19 @@ static void setup_free(gpointer p)
     g_free(x);
 }
 
+/* The group called `name` (zeroed, `size` bytes, made when new), its name kept in `order` as first seen. */
+static void *group_of(GHashTable *groups, GPtrArray *order, const char *name, size_t size)
+{
+    void *group = g_hash_table_lookup(groups, name);
+    if (!group) {
+        group = g_malloc0(size);
+        char *key = g_strdup(name);
+        g_hash_table_insert(groups, key, group);
+        g_ptr_array_add(order, key);
+    }
+    return group;
+}
+
 static void report_setups(GString *s, GPtrArray *rows)
 {
     GHashTable *hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, setup_free);
@@ -74,14 +87,9 @@ static void report_setups(GString *s, GPtrArray *rows)
             continue;
         char name[160];
         cl_pair_format(&d->client, &d->server, 0, name, sizeof(name));
-        setup_stats *x = g_hash_table_lookup(hosts, name);
-        if (!x) {
-            x = g_new0(setup_stats, 1);
+        setup_stats *x = group_of(hosts, order, name, sizeof(setup_stats));
+        if (!x->ports)
             x->ports = g_hash_table_new(g_direct_hash, g_direct_equal);
-            char *key = g_strdup(name);
-            g_hash_table_insert(hosts, key, x);
-            g_ptr_array_add(order, key);
-        }
         x->attempts++;
         x->by_cause[d->cause]++;
         g_hash_table_add(x->ports, GUINT_TO_POINTER(d->server_port));
@@ -114,13 +122,7 @@ static void report_pairs(GString *s, GPtrArray *rows)
             continue; /* counted with the set-up failures */
         char name[160];
         cl_pair_format(&d->client, &d->server, d->server_port, name, sizeof(name));
-        pair_stats *p = g_hash_table_lookup(pairs, name);
-        if (!p) {
-            p = g_new0(pair_stats, 1);
-            char *key = g_strdup(name);
-            g_hash_table_insert(pairs, key, p);
-            g_ptr_array_add(order, key);
-        }
+        pair_stats *p = group_of(pairs, order, name, sizeof(pair_stats));
         p->count++;
         p->latest = d;
     }

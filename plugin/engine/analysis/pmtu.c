@@ -103,15 +103,22 @@ static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
                    mss, pmtu, cl_ptb_filter(s));
 }
 
+/* The largest size through on the whole path: this conversation's own, or a larger one another proved, below the
+ * size lost. */
+static uint32_t path_through(const pass *p, uint32_t own, uint32_t smallest_lost)
+{
+    const cl_path *path = cl_paths_of(p->paths, p->conv);
+    return path && path->largest_through > own && path->largest_through < smallest_lost ? path->largest_through : own;
+}
+
 /* The path carried `largest` bytes and lost `smallest_lost`: its MTU lies in [largest, smallest_lost), and no
  * estimate may leave that bracket. Within it: the ICMP MTU when there is one (one outside it came from another
  * path or is stale, and is not taken); else for IPv4 the RFC 1191 plateau (1492 behind PPPoE), for IPv6 its
  * 1280-byte minimum, which always works. */
 static uint32_t estimate(const pass *p, const cl_side *s, const pmtu_side *ps, uint32_t largest, uint32_t smallest_lost)
 {
-    const cl_path *path = cl_paths_of(p->paths, p->conv); /* the other conversations' sizes narrow the bracket */
-    if (path && path->largest_through > largest && path->largest_through < smallest_lost)
-        largest = path->largest_through;
+    largest = path_through(p, largest, smallest_lost); /* the other conversations' sizes narrow the bracket */
+    const cl_path *path = cl_paths_of(p->paths, p->conv);
     if (path && path->smallest_lost > largest && path->smallest_lost < smallest_lost)
         smallest_lost = path->smallest_lost;
     uint32_t icmp = pm(ps)->icmp_mtu;
@@ -119,14 +126,6 @@ static uint32_t estimate(const pass *p, const cl_side *s, const pmtu_side *ps, u
         return icmp;
     uint32_t guess = s->addr.family == 6 ? MAX(largest, 1280) : cl_pmtu_plateau(largest, smallest_lost);
     return smallest_lost > largest ? MIN(guess, smallest_lost - 1) : largest;
-}
-
-/* The largest size through on the whole path: this conversation's own, or a larger one another proved, below the
- * size lost. */
-static uint32_t path_through(const pass *p, uint32_t own, uint32_t smallest_lost)
-{
-    const cl_path *path = cl_paths_of(p->paths, p->conv);
-    return path && path->largest_through > own && path->largest_through < smallest_lost ? path->largest_through : own;
 }
 
 static void blackhole_numbers(cl_finding *f, const pmtu_side *ps, uint32_t pmtu, uint32_t largest,
@@ -213,6 +212,16 @@ static void sender_side_verdict(const pass *p, int sender)
     cl_paths_black_hole(p->paths, p->conv, sender, l->smallest_lost, p->pkt->frame);
 }
 
+/* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it), as an IP packet;
+ * 0 when unknown or too small to tell a path-MTU problem. */
+static uint32_t full_size(const cl_conv *conv, int sender)
+{
+    uint32_t mss = conv->side[!sender].mss;
+    if (conv->side[sender].mss && (!mss || conv->side[sender].mss < mss))
+        mss = conv->side[sender].mss;
+    return mss < 536 ? 0 : mss + cl_ip_header_len(conv->side[sender].addr.family) + 20;
+}
+
 /* The capture is on the receiving side: the big segments never showed up here,
  * but the gap they left in the sequence space did. */
 static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
@@ -222,13 +231,9 @@ static void receiver_side_verdict(const pass *p, int sender, uint32_t known_end)
     const pmtu_side *ps = &p->slot->side[sender], *prcv = &p->slot->side[!sender];
     if (!ps->has_contiguous || !SEQ_GT(known_end, ps->contiguous) || pm(ps)->smallest_lost)
         return;
-    /* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it). */
-    uint32_t mss = rcv->mss;
-    if (s->mss && (!mss || s->mss < mss))
-        mss = s->mss;
-    if (mss < 536) /* unknown, or too small to tell a path-MTU problem */
+    uint32_t full_ip = full_size(conv, sender);
+    if (!full_ip)
         return;
-    uint32_t full_ip = mss + cl_ip_header_len(s->addr.family) + 20;
     uint32_t full_payload = full_ip - cl_header_bytes(conv, s);
     uint32_t missing = known_end - ps->contiguous;
     if (missing < full_payload || ps->max_ip_sent >= full_ip || full_ip <= cl_mtu_floor(s))
@@ -438,16 +443,6 @@ static void note_pmtud_working(const pass *p, int from)
     cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
                                       "sends %u-byte packets",
                                       cl_ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
-}
-
-/* The sender's full size: the smaller of the two MSS options (each side's own MTU limits it), as an IP packet;
- * 0 when unknown or too small to tell a path-MTU problem. */
-static uint32_t full_size(const cl_conv *conv, int sender)
-{
-    uint32_t mss = conv->side[!sender].mss;
-    if (conv->side[sender].mss && (!mss || conv->side[sender].mss < mss))
-        mss = conv->side[sender].mss;
-    return mss < 536 ? 0 : mss + cl_ip_header_len(conv->side[sender].addr.family) + 20;
 }
 
 /* Seen next to the receiver, once the hole is known (and again at the end, with the largest size that arrived

@@ -264,11 +264,12 @@ static bool hold(rpc_dir *d, const cl_packet *pkt)
     return true;
 }
 
-/* The gap before the held segments filled: they are read in order, as far as they follow on. */
-static void drain(const rpc_pass *p, rpc_dir *d)
+/* The held segments are read in order: all of them, or (once the gap before them filled) as far as they follow
+ * on. */
+static void read_held(const rpc_pass *p, rpc_dir *d, bool all)
 {
     held_seg *h;
-    while ((h = g_queue_peek_head(&d->held)) && !SEQ_GT(h->seq, d->next_seq)) {
+    while ((h = g_queue_peek_head(&d->held)) && (all || !SEQ_GT(h->seq, d->next_seq))) {
         g_queue_pop_head(&d->held);
         d->held_bytes -= h->len;
         stretch s = {h->seq, h->bytes, h->len, h->len};
@@ -277,35 +278,27 @@ static void drain(const rpc_pass *p, rpc_dir *d)
     }
 }
 
-/* The receiver acknowledged the bytes of a gap: they arrived, the capture lacks them. What was held is read from
- * the first segment that starts a PDU, as after any loss. */
+/* The gap before the held segments will not fill: the receiver acknowledged its bytes (they arrived, the capture
+ * lacks them), the hold is full, or the connection ends. What was held is read from the first segment that starts
+ * a PDU, as after any loss. */
 static void gap_lost(const rpc_pass *p, rpc_dir *d)
 {
     d->synced = false; /* unsynced, the first held segment is no gap: only a PDU start brings it back */
     dir_reset(d);
-    held_seg *h;
-    while ((h = g_queue_pop_head(&d->held))) {
-        d->held_bytes -= h->len;
-        stretch s = {h->seq, h->bytes, h->len, h->len};
-        take_stretch(p, d, &s);
-        g_free(h);
-    }
+    read_held(p, d, true);
 }
 
 static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
     rpc_slot *rs = slot;
-    if (rs->conn && (pkt->tcp_flags & CL_TCP_ACK) && rs->conn->dir[!facts->from].held.head &&
-        SEQ_GT(pkt->ack, rs->conn->dir[!facts->from].next_seq)) {
-        rpc_pass other = {state, x, conv, rs->conn, pkt, !facts->from};
-        gap_lost(&other, &rs->conn->dir[!facts->from]);
+    for (int side = 0; rs->conn && side < 2; side++) {
+        rpc_dir *held = &rs->conn->dir[side];
+        bool acked_past = side != facts->from && (pkt->tcp_flags & CL_TCP_ACK) && SEQ_GT(pkt->ack, held->next_seq);
+        if (held->held.head && (acked_past || facts->ends)) {
+            rpc_pass of_side = {state, x, conv, rs->conn, pkt, side};
+            gap_lost(&of_side, held);
+        }
     }
-    if (rs->conn && facts->ends) /* the connection ends: no gap fills any more, what is held is read */
-        for (int side = 0; side < 2; side++)
-            if (rs->conn->dir[side].held.head) {
-                rpc_pass ending = {state, x, conv, rs->conn, pkt, side};
-                gap_lost(&ending, &rs->conn->dir[side]);
-            }
     if (!pkt->payload || !pkt->payload_caplen || !rpc_start(state, rs, pkt))
         return;
     rpc_pass p = {state, x, conv, rs->conn, pkt, facts->from};
@@ -317,7 +310,7 @@ static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const 
         gap_lost(&p, d);
     stretch s = {pkt->seq, pkt->payload, pkt->payload_caplen, pkt->tcp_len};
     take_stretch(&p, d, &s);
-    drain(&p, d);
+    read_held(&p, d, false);
 }
 
 static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
