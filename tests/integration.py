@@ -13,7 +13,7 @@ import sys
 
 from tshark_version import tshark_version
 
-FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "tcp.flags.syn", "tcp.flags.ack", "connlost.withdrawn", "connlost.rst.origin",
+FIELDS = ["frame.number", "ip.len", "tcp.stream", "tcp.srcport", "tcp.flags.reset", "tcp.flags.syn", "tcp.flags.ack", "connlost.withdrawn", "connlost.rst.origin",
           "connlost.rst.ttl",
           "connlost.rst.ttl_expected", "connlost.conv", "connlost.cause", "connlost.confidence",
           "connlost.pmtu", "connlost.pmtu.largest_acked", "connlost.pmtu.smallest_lost", "connlost.pmtu.icmp",
@@ -245,6 +245,16 @@ def check_capture(tshark, truth_path):
             check(f"{name}: path MTU estimate {pmtu} is safe (<= {mtu})", 0 < pmtu <= mtu, str(pmtu))
         retrans = set(ints(t.get("retrans_frames")))
         evidence = set(ints(last["connlost.evidence"]))
+        reduced = int(t.get("pmtu_reduced_frame") or 0)
+        if t.get("pmtud_recovered") == "yes" and reduced:  # black-hole detection resent smaller: where, what size, when
+            got = int(last["connlost.pmtud.recovered"] or 0)
+            fallback = int(last["connlost.pmtud.fallback"] or 0)
+            check(f"{name}: recovered from frame {reduced} on ({got}), fallback {fallback} = that packet's size",
+                  reduced <= got and fallback == int(one[reduced - 1]["ip.len"] or 0), one[reduced - 1]["ip.len"])
+            if t.get("pmtu_stall_s"):
+                stall = float(last["connlost.pmtud.stall"] or 0)
+                check(f"{name}: stall {stall:.3f} s within 5 % of {t['pmtu_stall_s']} s",
+                      close(stall, float(t["pmtu_stall_s"])))
         if t.get(f"proof_stream_{t.get('vantage')}"):  # two connections on one path: checked per stream below
             check_shared_path(name, t, one)
         elif int(t.get("big_ip_len") or 0) >= 1500:  # the big segments are in this capture
@@ -300,15 +310,21 @@ def check_capture(tshark, truth_path):
         check(f"{name}: no datagram declared lost", not any(r["connlost.frag.lost_ids"] for r in one))
 
 
+def rows_by_stream(one):
+    """The rows of each TCP stream, in frame order."""
+    by_stream = {}
+    for r in one:
+        if r["tcp.stream"]:
+            by_stream.setdefault(int(r["tcp.stream"]), []).append(r)
+    return by_stream
+
+
 def check_shared_path(name, t, one):
     """Two connections on one black-holed path: the one whose proof this vantage shows, and the one that only
     went silent here, named at a low confidence on the other's proof; the healthy one silent."""
     v = t["vantage"]
     proof, silent = int(t[f"proof_stream_{v}"]), int(t[f"silent_stream_{v}"])
-    by_stream = {}
-    for r in one:
-        if r["tcp.stream"]:
-            by_stream.setdefault(int(r["tcp.stream"]), []).append(r)
+    by_stream = rows_by_stream(one)
     held = {n: verdict_rows(rows) for n, rows in by_stream.items()}
     proved = held.get(proof) or [{}]
     check(f"{name}: stream {proof} shows the black hole itself",
@@ -348,10 +364,7 @@ def check_silent_giveup(name, t, rows, verdicts):
 
 
 def check_streams(name, t, one, expect):
-    by_stream = {}
-    for r in one:
-        if r["tcp.stream"]:
-            by_stream.setdefault(int(r["tcp.stream"]), []).append(r)
+    by_stream = rows_by_stream(one)
     wanted = set(filter(None, t.get("expect_experts", "").split(",")))
     for n, st in sorted(streams(t).items()):
         rows = by_stream.get(n, [])
