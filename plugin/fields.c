@@ -72,3 +72,9 @@ int cl_fields_register(void)
     expert_register_field_array(expert_register_protocol(ids.proto), ei, array_length(ei));
     return ids.proto;
 }
+
+void cl_fields_find_expert(void)
+{
+    ids.proto_expert = proto_get_id_by_filter_name("_ws.expert");
+    ids.expert_tap = find_tap_id("expert");
+}

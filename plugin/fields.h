@@ -12,8 +12,9 @@
 #define CL_FIELDS(X)                                                                                                   \
     X(cause, "Cause", "cause", FT_STRING, BASE_NONE,                                                                   \
       "Probable cause of the conversation's failure (pmtud-blackhole, fragment-loss, idle-reset, idle-drop, "          \
-      "middlebox-reset, mapi-session-limit, peer-reset, retransmission-timeout, connect-timeout, connect-refused, "     \
-      "connect-blocked, zero-window-stall); the last value on a conversation that no connlost.withdrawn of it follows is its verdict")                                                                                   \
+      "middlebox-reset, mapi-session-limit, peer-reset, retransmission-timeout, connect-timeout, connect-refused, "    \
+      "connect-blocked, zero-window-stall); the last value on a conversation that no connlost.withdrawn of it "        \
+      "follows is its verdict")                                                                                        \
     X(summary, "Summary", "summary", FT_STRING, BASE_NONE,                                                             \
       "The diagnosis in one sentence: evidence frames, numbers and remedy")                                            \
     X(confidence, "Confidence", "confidence", FT_UINT8, BASE_DEC, "How sure connlost is of the cause, 0-100")          \
@@ -103,6 +104,8 @@
 typedef struct {
     int proto;
     int tap;
+    int proto_expert; /* Wireshark's "_ws.expert", and its tap: who reads expert infos (draw.c) */
+    int expert_tap;
     gint ett, ett_rpc;
     struct {
         CL_FIELDS(CL_FIELD_MEMBER)
@@ -116,5 +119,8 @@ typedef struct {
 const cl_fields *cl_fields_ids(void);
 /* Registers the protocol, its fields, subtrees and expert infos; returns the protocol id. */
 int cl_fields_register(void);
+/* Once every protocol and tap is registered (at a capture file's init): the ids of Wireshark's expert protocol
+ * and tap. */
+void cl_fields_find_expert(void);
 
 #endif

@@ -49,6 +49,7 @@ static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 static void connlost_init(void)
 {
+    cl_fields_find_expert(); /* here: Wireshark registers its expert tap after the plugins' hand-off */
     cl_engine_free(engine);
     engine = NULL;
     if (!proto_is_protocol_enabled(find_protocol_by_id(cl_fields_ids()->proto)))

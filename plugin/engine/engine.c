@@ -102,9 +102,12 @@ static void list_hooks(cl_engine *eng)
         LIST(shed)
 #undef LIST
     }
-    for (unsigned i = 0; i < eng->tables->len; i++)
-        if (((cl_lru *)g_ptr_array_index(eng->tables, i))->entry_bytes)
-            g_ptr_array_add(eng->priced, g_ptr_array_index(eng->tables, i));
+    /* the tables keep their own bytes' sum up to date: the cap is checked on every frame (test_flood) */
+    for (unsigned i = 0; i < eng->tables->len; i++) {
+        cl_lru *t = g_ptr_array_index(eng->tables, i);
+        if (t->entry_bytes)
+            t->tally = &eng->tables_bytes;
+    }
 }
 
 /* Every analysis that subscribes to others meets every other one once. */
@@ -133,7 +136,6 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     for (size_t i = 0; i < cl_registry_len; i++)
         eng->state[i] = cl_registry[i]->init ? cl_registry[i]->init(&eng->x, eng->slot[i]) : NULL;
     wire(eng);
-    eng->priced = g_ptr_array_new();
     list_hooks(eng);
     return eng;
 }
@@ -147,7 +149,6 @@ void cl_engine_free(cl_engine *eng)
         if (cl_registry[i]->free)
             cl_registry[i]->free(eng->state[i]);
     cl_verdicts_free(&eng->verdicts);
-    g_ptr_array_free(eng->priced, TRUE);
     g_ptr_array_free(eng->tables, TRUE);
     cl_results_free(&eng->results); /* last: results and analyses point to its interned texts */
     g_free(eng);
@@ -210,9 +211,7 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
 
 size_t cl_engine_state_bytes(const cl_engine *eng)
 {
-    size_t n = eng->convs.bytes;
-    for (unsigned i = 0; i < eng->priced->len; i++)
-        n += cl_lru_bytes(g_ptr_array_index(eng->priced, i));
+    size_t n = eng->convs.bytes + eng->tables_bytes;
     EACH (eng, state_bytes, i)
         n += HOOK(eng, state_bytes, i)(STATE(eng, state_bytes, i));
     return n;
@@ -240,10 +239,10 @@ static void hold_state_cap(cl_engine *eng, cl_ctx *x)
         eng->state_cap_said = true;
         cl_result *r = cl_res(x, NULL);
         r->experts |= CL_EXP_TABLE_FULL;
-        cl_result_note(r,
-                       g_strdup_printf("connlost's analysis state reached %u MiB (preference connlost.max_state_mb): "
-                                       "the least recently active conversations are forgotten from here on",
-                                       eng->cfg.max_state_mb));
+        cl_result_say(r,
+                      "connlost's analysis state reached %u MiB (preference connlost.max_state_mb): "
+                      "the least recently active conversations are forgotten from here on",
+                      eng->cfg.max_state_mb);
     }
     while (cl_engine_state_bytes(eng) > cap && cl_convs_shed(&eng->convs))
         ;
@@ -280,10 +279,10 @@ static void watch_clock(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
         return;
     eng->convs.epoch++;
     char t[40];
-    cl_result_note(cl_res(x, NULL), g_strdup_printf("the capture's clock %s by %s at this frame: the capture looks "
-                                                    "damaged here, connlost measures no silence or timeout across it",
-                                                    step < 0 ? "steps back" : "jumps ahead",
-                                                    cl_duration(step < 0 ? -step : step, t, sizeof(t))));
+    cl_result_say(cl_res(x, NULL),
+                  "the capture's clock %s by %s at this frame: the capture looks "
+                  "damaged here, connlost measures no silence or timeout across it",
+                  step < 0 ? "steps back" : "jumps ahead", cl_duration(step < 0 ? -step : step, t, sizeof(t)));
 }
 
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)

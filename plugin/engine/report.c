@@ -214,8 +214,9 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only)
     }
     for (unsigned i = 0; i < rows->len; i++) {
         const cl_diagnosis *d = g_ptr_array_index(rows, i);
-        g_string_append_printf(s, "%s  conv %u (frame %u): %s\n", i ? "" : "\nVerdicts\n", d->conv_id, d->verdict_frame,
-                               d->summary);
+        g_string_append_printf(s, "%s  conv %u (frame %u): ", i ? "" : "\nVerdicts\n", d->conv_id, d->verdict_frame);
+        cl_text_write(d->summary, s);
+        g_string_append(s, "\n");
     }
     if (rows->len) {
         report_pairs(s, rows);

@@ -30,9 +30,9 @@ struct cl_engine {
     void *state[CL_MAX_ANALYSES];
     size_t slot[CL_MAX_ANALYSES]; /* where each analysis's slot lies in a conversation */
     cl_hook_list on_ip, on_icmp, on_tcp, after_tcp, side_reset, slot_free, slot_bytes, state_bytes, shed;
-    GPtrArray *priced; /* the tables whose entries are counted against max_state_mb */
-    double first_time; /* the capture's first frame */
-    double clock;      /* the previous frame's time */
+    size_t tables_bytes; /* what the entries of the tables counted against max_state_mb cost, kept by the tables */
+    double first_time;   /* the capture's first frame */
+    double clock;        /* the previous frame's time */
     bool state_cap_said;
     uint64_t copies; /* capture duplicates of TCP packets, each analysed once */
 };

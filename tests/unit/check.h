@@ -20,6 +20,21 @@ static int passed, failed;
         }                                                                                                              \
     } while (0)
 
+/* A kept text, formatted (the engine formats only when read: text.h): valid until the fourth call after. */
+static inline const char *text_of(const cl_text *t)
+{
+    static char *kept[4];
+    static unsigned next;
+    if (!t)
+        return NULL;
+    g_free(kept[next % 4]);
+    kept[next % 4] = cl_text_string(t);
+    return kept[next++ % 4];
+}
+
+static inline const char *summary_of(const cl_result *r) { return r ? text_of(r->summary) : NULL; }
+static inline const char *note_of(const cl_result *r) { return r ? text_of(r->note) : NULL; }
+
 static inline cl_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
     cl_addr x = {.family = 4, .bytes = {a, b, c, d}};

@@ -17,8 +17,8 @@
  * checked to be what it was when its frame was fed: a frame's result never changes after its frame (the glue
  * keeps the pointer and draws it on every pass). A mismatch or a broken lookup abort()s.
  * Deterministic (no clock, no randomness) and bounded (at most MAX_FRAMES frames).
- * Build: cmake -S . -B build-fuzz -DCONNLOST_FUZZER=ON -DCMAKE_C_COMPILER=clang && cmake --build build-fuzz --target fuzz_engine
- * Run:   build-fuzz/fuzz_engine -max_total_time=60 CORPUS_DIR   (tests/unit/fuzz-corpus makes a corpus)
+ * Build: cmake -S . -B build-fuzz -DCONNLOST_FUZZER=ON -DCMAKE_C_COMPILER=clang && cmake --build build-fuzz --target
+ * fuzz_engine Run:   build-fuzz/fuzz_engine -max_total_time=60 CORPUS_DIR   (tests/unit/fuzz-corpus makes a corpus)
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "engine.h"
@@ -101,8 +101,8 @@ static void keep(frame_rec *f, const cl_result *r)
     if (!r)
         return;
     f->copy = *r;
-    f->summary = g_strdup(r->summary);
-    f->note = g_strdup(r->note);
+    f->summary = cl_text_string(r->summary);
+    f->note = cl_text_string(r->note);
     f->frag_lost_ids = g_strdup(r->frag_lost_ids);
     f->evidence = NULL;
     if (r->evidence) {
@@ -126,7 +126,9 @@ static void drop(frame_rec *f)
 static bool same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
 #define SAME(a, b) (memcmp(&(a), &(b), sizeof(a)) == 0) /* bitwise: a NaN is itself */
-#define NUM_ROW(id, member, ...) if (!SAME(a->member, b->member)) return "numbers." #member;
+#define NUM_ROW(id, member, ...)                                                                                       \
+    if (!SAME(a->member, b->member))                                                                                   \
+        return "numbers." #member;
 static const char *numbers_differ(const cl_numbers *a, const cl_numbers *b)
 {
     if (a->has != b->has)
@@ -199,9 +201,15 @@ static const char *result_differs(const frame_rec *f)
         return n;
     if ((n = numbers_differ(&a->verdict_num, &b->verdict_num)))
         return "verdict_num";
-    if (!same_str(a->summary, f->summary))
+    char *summary = cl_text_string(a->summary);
+    bool same_summary = same_str(summary, f->summary);
+    g_free(summary);
+    if (!same_summary)
         return "summary";
-    if (!same_str(a->note, f->note))
+    char *note = cl_text_string(a->note);
+    bool same_note = same_str(note, f->note);
+    g_free(note);
+    if (!same_note)
         return "note";
     if (!same_str(a->frag_lost_ids, f->frag_lost_ids))
         return "frag_lost_ids";

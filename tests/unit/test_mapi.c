@@ -423,7 +423,7 @@ static void test_leak_and_limit(void)
     CHECK(r && r->cause && strcmp(cl_cause_slug(r->cause), "mapi-session-limit") == 0 && r->confidence == 95);
     CHECK(r && (r->verdict_experts & CL_EXP_MAPI_SESSION_LIMIT) && r->rpc->has_error && r->rpc->error == 0x4DE);
     CHECK(r && r->rpc->sessions == 3);
-    CHECK(r && has_text(r->summary, "holds 3 MAPI sessions") && has_text(r->summary, "ecMaxObjsExceeded"));
+    CHECK(r && has_text(summary_of(r), "holds 3 MAPI sessions") && has_text(summary_of(r), "ecMaxObjsExceeded"));
     bool all = r && r->evidence;
     for (int i = 0; all && i < 3; i++) {
         bool found = false;
@@ -466,7 +466,7 @@ static void test_sealed(void)
     r = send_buf(&c, 0, &x);
     CHECK(r && r->rpc && r->rpc->has_sessions && r->rpc->sessions == 1 &&
           strcmp(r->rpc->mapi_user, "CONTOSO\\user1") == 0);
-    CHECK(r && has_text(r->note, "sealed"));
+    CHECK(r && has_text(note_of(r), "sealed"));
     request_pdu(&x, 3, 1, &stub, &sig, 6); /* EcDoDisconnect: the connection's session */
     send_buf(&c, 1, &x);
     response_pdu(&x, 3, &stub, &sig, 6);
@@ -513,7 +513,7 @@ static void test_endpoint_learning(void)
     u32(&stub, 0);
     response_pdu(&x, 2, &stub, NULL, 0);
     r = send_buf(&c, 0, &x);
-    CHECK(r && has_text(r->note, "EPM maps EMSMDB to 10.91.3.2:6001"));
+    CHECK(r && has_text(note_of(r), "EPM maps EMSMDB to 10.91.3.2:6001"));
     uint32_t epm_answer = c.frame;
 
     /* mid-stream: no handshake, no bind; the client calls EcDoRpcExt2 on context 0 */
@@ -740,7 +740,7 @@ static void test_review_cases(void)
     /* the server closes the connection itself: it runs the session down, nothing leaks */
     r = seg(&c, 0, CL_TCP_FIN | CL_TCP_ACK, NULL, 0, 0);
     CHECK(r && !(r->experts & CL_EXP_MAPI_SESSION_LEAK) && r->rpc && r->rpc->sessions == 0 &&
-          has_text(r->note, "runs down"));
+          has_text(note_of(r), "runs down"));
 
     /* no bind seen, a sealed request (its own trailer says privacy): its stub is not read as a user DN */
     conn late = {.eng = c.eng, .frame = c.frame, .time = c.time, .cport = 50200, .sport = 6001, .seq = {5, 9}};

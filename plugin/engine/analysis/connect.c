@@ -113,9 +113,9 @@ static void connect_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, co
     } else if (facts->from == 1 && flags == (CL_TCP_SYN | CL_TCP_ACK) && !c->answered) {
         c->answered = true;
         cl_verdict_withdraw(x->verdicts, conv, CL_CAUSE_CONNECT_TIMEOUT, &x->frame,
-                            g_strdup_printf("the server answered the connection attempt after %u SYN(s): it came up "
-                                            "late, no failure",
-                                            c->syns));
+                            "the server answered the connection attempt after %u SYN(s): it came up "
+                            "late, no failure",
+                            c->syns);
     } else if (facts->from == 1 && flags == (CL_TCP_RST | CL_TCP_ACK) && c->syns && pkt->ack == conv->side[0].isn + 1) {
         refused(x, conv, c, facts->origin, pkt);
     }

@@ -206,8 +206,7 @@ static void propose_loss(cl_ctx *x, cl_conv *conv, const conv_frag *fr)
                    fr->incomplete > CL_MAX_IDS_SHOWN ? ", ..." : "");
     if (fr->frames->len) {
         cl_finding_say(&f, "; first fragments in frames ");
-        for (unsigned i = 0; i < fr->frames->len; i++)
-            cl_finding_say(&f, "%s%u", i ? ", " : "", g_array_index(fr->frames, uint32_t, i));
+        cl_finding_say_frames(&f, fr->frames);
     }
     cl_finding_say(&f, ")");
     if (fr->icmp_frame)
@@ -410,9 +409,10 @@ static bool frag_on_ip(void *state, cl_ctx *x, const cl_packet *pkt, cl_packet *
     }
     if (pkt->ip.is_fragment && pkt->ip.src.family == 4 && pkt->ip.df) {
         /* "do not fragment" on a fragment: the header contradicts itself, no loss can be told from it */
-        cl_result_note(cl_res(x, NULL), g_strdup_printf("an IPv4 fragment with DF set (ID 0x%04x, offset %u): the "
-                                                        "capture looks damaged here, connlost does not count it",
-                                                        pkt->ip.id, pkt->ip.frag_offset));
+        cl_result_say(cl_res(x, NULL),
+                      "an IPv4 fragment with DF set (ID 0x%04x, offset %u): the "
+                      "capture looks damaged here, connlost does not count it",
+                      pkt->ip.id, pkt->ip.frag_offset);
         return false;
     }
     if (pkt->ip.is_fragment)
@@ -436,9 +436,10 @@ static void frag_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
     if (dg && dg->declared_lost) {
         cl_conv *conv = conv_of(x, &dg->src, dg->sport, &dg->dst, dg->dport, dg->proto);
         frag_of(st, conv)->icmp_frame = pkt->frame; /* counted already: the receiver confirms it */
-        cl_result_note(cl_res(x, conv), g_strdup_printf("The receiver gave up reassembling datagram 0x%04x (first "
-                                                        "fragment in frame %u), already counted as lost",
-                                                        dg->id, dg->first_frame));
+        cl_result_say(cl_res(x, conv),
+                      "The receiver gave up reassembling datagram 0x%04x (first "
+                      "fragment in frame %u), already counted as lost",
+                      dg->id, dg->first_frame);
         return;
     }
     if (dg) {

@@ -86,10 +86,9 @@ static void idle_survived(const idle_pass *p)
         cl_pairs_failure_withdrawn(p->pairs, p->conv, is->idle_frame, &is->disconnect_counted, is->idle_time);
         char t[40];
         cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_IDLE_DROP, &p->x->frame,
-                            g_strdup_printf("the %s answered the packet sent after %s of silence (frame %u) after "
-                                            "all: the connection survived, a loss that recovered, not an idle-drop",
-                                            cl_role(!is->idle_from), cl_duration(is->idle_gap, t, sizeof(t)),
-                                            is->idle_frame));
+                            "the %s answered the packet sent after %s of silence (frame %u) after "
+                            "all: the connection survived, a loss that recovered, not an idle-drop",
+                            cl_role(!is->idle_from), cl_duration(is->idle_gap, t, sizeof(t)), is->idle_frame);
     }
     cl_pairs_survived(p->pairs, p->conv, is->idle_gap, is->idle_frame);
 }
@@ -140,10 +139,10 @@ static void idle_reset(const idle_pass *p, int claimed, cl_rst_origin origin)
     const idle_slot *is = p->slot;
     if (is->idle_was_fin) { /* a closing tail: the connection was being closed after its silence */
         char t[40];
-        cl_result_note(cl_res(p->x, p->conv),
-                       g_strdup_printf("the FIN that closed the connection after %s of silence (frame %u) was answered "
-                                       "by a RST: a closing tail, not a failure",
-                                       cl_duration(is->idle_gap, t, sizeof(t)), is->idle_frame));
+        cl_result_say(cl_res(p->x, p->conv),
+                      "the FIN that closed the connection after %s of silence (frame %u) was answered "
+                      "by a RST: a closing tail, not a failure",
+                      cl_duration(is->idle_gap, t, sizeof(t)), is->idle_frame);
         return;
     }
     const cl_side *sender = &p->conv->side[is->idle_from];
@@ -281,11 +280,11 @@ static void stall_answered(const idle_pass *p, int from)
     stalled->stalled = false;
     cl_pairs_failure_withdrawn(p->pairs, p->conv, 0, &p->slot->disconnect_counted, stalled->unanswered_since);
     cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_RETRANSMISSION_TIMEOUT, &p->x->frame,
-                        g_strdup_printf("the %s answered after %u back-off(s) of the %s's retransmissions (frames "
-                                        "%u-%u): the connection lived on, a loss that recovered, not a "
-                                        "retransmission-timeout",
-                                        cl_role(from), stalled->backoffs, cl_role(!from), stalled->unanswered_first,
-                                        stalled->unanswered_last));
+                        "the %s answered after %u back-off(s) of the %s's retransmissions (frames "
+                        "%u-%u): the connection lived on, a loss that recovered, not a "
+                        "retransmission-timeout",
+                        cl_role(from), stalled->backoffs, cl_role(!from), stalled->unanswered_first,
+                        stalled->unanswered_last);
 }
 
 /* How a RST by an endpoint ends the exchange. It is an ordinary close (browsers, .NET, Java and many Windows
@@ -311,10 +310,10 @@ static exchange_state exchange_at_rst(const cl_conv *conv, int from, const cl_pa
 static void ordinary_close(const idle_pass *p, int from)
 {
     cl_verdict_ordinary_close(p->x->verdicts, from);
-    cl_result_note(cl_res(p->x, p->conv),
-                   g_strdup_printf("the %s closed the connection with a RST after a finished exchange (everything "
-                                   "acknowledged, the last request answered): an ordinary close, not a failure",
-                                   cl_role(from)));
+    cl_result_say(cl_res(p->x, p->conv),
+                  "the %s closed the connection with a RST after a finished exchange (everything "
+                  "acknowledged, the last request answered): an ordinary close, not a failure",
+                  cl_role(from));
 }
 
 /* A RST with no idle gap before it. */
@@ -376,9 +375,10 @@ static void sent_after_rst(const idle_pass *p, int from)
     idle_side *ms = &p->slot->side[from];
     cl_result *r = cl_res(p->x, p->conv);
     r->experts |= CL_EXP_MIDDLEBOX_RESET;
-    cl_result_note(r, g_strdup_printf("the %s still sends after the RST in its name (frame %u): that RST came from "
-                                      "a device on the path",
-                                      cl_role(from), ms->rst_frame));
+    cl_result_say(r,
+                  "the %s still sends after the RST in its name (frame %u): that RST came from "
+                  "a device on the path",
+                  cl_role(from), ms->rst_frame);
     cl_cause before = cl_verdict_cause(p->x->verdicts, p->conv);
     if (before == CL_CAUSE_PEER_RESET || before == CL_CAUSE_NONE) { /* the RST looked like its own, abort or close */
         const cl_side *me = &p->conv->side[from];
@@ -423,10 +423,11 @@ static bool after_gap(const idle_pass *p, int from, cl_rst_origin origin, double
         idle_reset(p, from, origin);
     } else if (origin == CL_RST_GENUINE) {
         char t[40];
-        cl_result_note(r, g_strdup_printf("the %s closed the connection with a RST after %s of silence: an "
-                                          "idle-connection cleanup or an application giving up, the capture cannot "
-                                          "tell which",
-                                          cl_role(from), cl_duration(gap, t, sizeof(t))));
+        cl_result_say(r,
+                      "the %s closed the connection with a RST after %s of silence: an "
+                      "idle-connection cleanup or an application giving up, the capture cannot "
+                      "tell which",
+                      cl_role(from), cl_duration(gap, t, sizeof(t)));
     }
     return true;
 }
@@ -525,9 +526,9 @@ static void crossing_ack(const idle_pass *p, int from)
     is->close_check = false;
     cl_verdict_ordinary_close(p->x->verdicts, is->close_side);
     cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_PEER_RESET, &p->x->frame,
-                        g_strdup_printf("the %s had received everything the %s sent before its RST (this ACK crossed "
-                                        "the RST): the exchange had finished, an ordinary close, not a failure",
-                                        cl_role(from), cl_role(is->close_side)));
+                        "the %s had received everything the %s sent before its RST (this ACK crossed "
+                        "the RST): the exchange had finished, an ordinary close, not a failure",
+                        cl_role(from), cl_role(is->close_side));
 }
 
 static void idle_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)

@@ -323,7 +323,7 @@ static void session_limit(const mapi_state *st, cl_ctx *x, const cl_rpc_event *e
     cl_finding_evidence(&f, e->pkt->frame);
     held_evidence(st, e, u, &f, &leaked, &silent, &silent_min);
 
-    GString *s = f.summary;
+    GString *s = g_string_new(NULL); /* a rare verdict, written whole: the frame lists are built in place */
     g_string_append_printf(s, "The server refused the logon of %s in frame %u (0x%08X%s%s): ", u->name, e->pkt->frame,
                            code, name ? " " : "", name ? name : "");
     if (at_limit)
@@ -353,6 +353,8 @@ static void session_limit(const mapi_state *st, cl_ctx *x, const cl_rpc_event *e
                        "connections close), and stop what kills the connections: connlost names that cause on each "
                        "of them; TCP keep-alives shorter than the idle timeout of the firewall or NAT on the path "
                        "keep them alive");
+    cl_finding_say(&f, "%s", s->str);
+    g_string_free(s, TRUE);
     f.num.has = CL_HAS_SESSIONS | CL_HAS_SESSION_LIMIT;
     f.num.sessions = held;
     f.num.session_limit = limit;
@@ -417,8 +419,8 @@ static void logon(void *state, cl_ctx *x, const cl_rpc_event *e)
     uint8_t key[16];
     session_key(e, key);
     if (!e->code)
-        cl_result_note(cl_res(x, e->conv), g_strdup("the logon's answer is sealed: connlost counts it as a session "
-                                                    "opened"));
+        cl_result_say(cl_res(x, e->conv), "the logon's answer is sealed: connlost counts it as a session "
+                                          "opened");
     session_open(st, e, key, u, c);
     show_counts(st, x, e->conv, u, c);
 }
@@ -468,18 +470,20 @@ static void mapi_after_tcp(void *state, cl_ctx *x, cl_conv *conv, void *s, const
             session_drop(st, held);
         }
         show_counts(st, x, conv, u, c);
-        cl_result_note(r, g_strdup_printf("the server closed the connection without EcDoDisconnect: it runs down %u "
-                                          "MAPI session(s) of %s (opened in frame %s)",
-                                          n, u->name, frames->str));
+        cl_result_say(r,
+                      "the server closed the connection without EcDoDisconnect: it runs down %u "
+                      "MAPI session(s) of %s (opened in frame %s)",
+                      n, u->name, frames->str);
     } else {
         for (GList *l = slot->sessions.head; l; l = l->next)
             ((mapi_session *)l->data)->leak_frame = pkt->frame;
         r->experts |= CL_EXP_MAPI_SESSION_LEAK;
         show_counts(st, x, conv, u, c);
         r->rpc->leaked = n;
-        cl_result_note(r, g_strdup_printf("the connection ended without EcDoDisconnect: %u MAPI session(s) of %s "
-                                          "(opened in frame %s) stay on the server until it sees the connection close",
-                                          n, u->name, frames->str));
+        cl_result_say(r,
+                      "the connection ended without EcDoDisconnect: %u MAPI session(s) of %s "
+                      "(opened in frame %s) stay on the server until it sees the connection close",
+                      n, u->name, frames->str);
         /* one story per conversation: the verdict says what the loss cost */
         char *cost = g_strdup_printf(". It left %u MAPI session(s) of %s (logon in frame %s) on the server, which "
                                      "counts them against the user's limit of %u",

@@ -89,12 +89,6 @@ static void side_clear(pmtu_side *s)
     memset(s, 0, sizeof(*s));
 }
 
-static void append_frames(cl_finding *f, const GArray *frames)
-{
-    for (unsigned i = 0; i < frames->len; i++)
-        cl_finding_say(f, "%s%u", i ? ", " : "", g_array_index(frames, uint32_t, i));
-}
-
 static void remedy(cl_finding *f, const cl_side *s, uint32_t pmtu)
 {
     uint32_t headers = cl_ip_header_len(s->addr.family) + 20;
@@ -173,7 +167,7 @@ static void sender_side_verdict(const pass *p, int sender)
     cl_finding_begin(&f, CL_CAUSE_PMTUD_BLACKHOLE, confidence);
     cl_finding_say(&f, "Path-MTU black hole: %u-byte packets%s from %s were sent %u times (frames ", l->smallest_lost,
                    s->addr.family == 4 ? " with DF set" : "", who, l->lost_frames->len);
-    append_frames(&f, l->lost_frames);
+    cl_finding_say_frames(&f, l->lost_frames);
     cl_finding_say(&f, ") and never acknowledged");
     if (ps->largest_acked)
         cl_finding_say(&f, ", while %u-byte packets got through (frame %u)", ps->largest_acked,
@@ -328,10 +322,10 @@ static void size_passed(const pass *p, pmtu_side *s, const segment *seg)
 {
     char t[40];
     cl_verdict_withdraw(p->x->verdicts, p->conv, CL_CAUSE_PMTUD_BLACKHOLE, &p->x->frame,
-                        g_strdup_printf("a %u-byte segment (sent in frame %u) was acknowledged after all, %s after the "
-                                        "first loss: packets of that size pass, the loss recovered, no black hole",
-                                        seg->ip_len, seg->first_frame,
-                                        cl_duration(p->pkt->time - s->loss->first_lost_time, t, sizeof(t))));
+                        "a %u-byte segment (sent in frame %u) was acknowledged after all, %s after the "
+                        "first loss: packets of that size pass, the loss recovered, no black hole",
+                        seg->ip_len, seg->first_frame,
+                        cl_duration(p->pkt->time - s->loss->first_lost_time, t, sizeof(t)));
     if (s->loss->lost_frames)
         g_array_set_size(s->loss->lost_frames, 0);
     s->loss->smallest_lost = 0;
@@ -440,9 +434,10 @@ static void note_pmtud_working(const pass *p, int from)
     r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
     r->num.pmtu = l->icmp_mtu;
     r->num.icmp_frame = l->icmp_frame;
-    cl_result_note(r, g_strdup_printf("Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
-                                      "sends %u-byte packets",
-                                      cl_ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len));
+    cl_result_say(r,
+                  "Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
+                  "sends %u-byte packets",
+                  cl_ptb_name(&p->conv->side[from]), l->icmp_frame, l->icmp_mtu, ip_len);
 }
 
 /* Seen next to the receiver, once the hole is known (and again at the end, with the largest size that arrived
@@ -690,8 +685,8 @@ static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
     r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
     r->num.pmtu = mtu;
     r->num.icmp_frame = pkt->frame;
-    cl_result_note(r, g_strdup_printf("%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)",
-                                      cl_ptb_name(s), from, pkt->inner.total_len, who, mtu));
+    cl_result_say(r, "%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", cl_ptb_name(s), from,
+                  pkt->inner.total_len, who, mtu);
     cl_conv_charge(x->convs, conv);
 }
 

@@ -279,7 +279,7 @@ static void read_towers(const rpc_pass *p, const uint8_t *b, uint32_t len)
             endpoint_learn(p->st, &addr, (uint16_t)port, iface, CL_SOURCE_EPM, p->pkt->frame);
             char addr_text[64];
             cl_addr_format(&addr, (uint16_t)port, addr_text, sizeof(addr_text));
-            cl_result_note(cl_res(p->x, p->conv), g_strdup_printf("EPM maps %s to %s", iface->name, addr_text));
+            cl_result_say(cl_res(p->x, p->conv), "EPM maps %s to %s", iface->name, addr_text);
         }
         i = off - 1;
     }

@@ -233,14 +233,14 @@ static cl_rst_origin rst_origin(const rst_state *st, cl_ctx *x, cl_conv *conv, c
     case CL_RST_FORGED:
         r->rst_origin = "middlebox";
         r->experts |= CL_EXP_MIDDLEBOX_RESET;
-        cl_result_note(r, g_strdup_printf("RST in the name of %s (the %s) sent by a device on the path%s", who,
-                                          cl_role(from), g.why->str));
+        cl_result_say(r, "RST in the name of %s (the %s) sent by a device on the path%s", who, cl_role(from),
+                      g.why->str);
         break;
     case CL_RST_GENUINE:
         r->rst_origin = cl_role(from);
         if (!conv->handshake_seen)
-            cl_result_note(r, g_strdup("no handshake in the capture: client and server were told apart by "
-                                       "their ports (the higher one is the client's)"));
+            cl_result_say(r, "no handshake in the capture: client and server were told apart by "
+                             "their ports (the higher one is the client's)");
         break;
     default:
         r->rst_origin = "unknown";

@@ -60,10 +60,11 @@ static void reopened(cl_ctx *x, cl_conv *conv, const zwin_slot *z, const cl_pack
     r->num.has |= CL_HAS_ZERO_WINDOW_DURATION | CL_HAS_ZERO_WINDOW_PROBES;
     r->num.zero_window_duration = pkt->time - z->closed_time;
     r->num.zero_window_probes = z->probes;
-    cl_result_note(r, g_strdup_printf("the %s's receive window reopens after %s closed (since frame %u, %u probe(s)): "
-                                      "it had stopped reading for a while, no failure",
-                                      cl_role(z->receiver), cl_duration(pkt->time - z->closed_time, t, sizeof(t)),
-                                      z->closed_frame, z->probes));
+    cl_result_say(r,
+                  "the %s's receive window reopens after %s closed (since frame %u, %u probe(s)): "
+                  "it had stopped reading for a while, no failure",
+                  cl_role(z->receiver), cl_duration(pkt->time - z->closed_time, t, sizeof(t)), z->closed_frame,
+                  z->probes);
 }
 
 /* The receiver's window is closed: zero, or less than one segment when the window scale is known (a capture that

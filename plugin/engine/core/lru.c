@@ -64,11 +64,15 @@ void cl_lru_insert(cl_lru *t, const void *key, void *entry, cl_lru_node *node)
     node->pinned = false;
     g_queue_push_tail_link(&t->order, &node->link);
     g_hash_table_replace(t->map, (gpointer)key, entry);
+    if (t->tally)
+        *t->tally += t->entry_bytes;
 }
 
 void cl_lru_remove(cl_lru *t, const void *key, void *entry, cl_lru_node *node)
 {
     g_queue_unlink(node->pinned ? &t->pinned : &t->order, &node->link);
+    if (t->tally)
+        *t->tally -= t->entry_bytes;
     if (g_hash_table_lookup(t->map, key) == entry)
         g_hash_table_remove(t->map, key);
 }

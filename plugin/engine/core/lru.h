@@ -33,6 +33,7 @@ typedef struct {
     bool full_pending;              /* the bound was reached and the note not taken yet */
     void *note_with;                /* another cl_lru whose note speaks for this table too, or NULL */
     bool *alert;                    /* set when full_pending is: one flag for all tables, checked once a frame */
+    size_t *tally;                  /* when set, the bytes of its entries are added here as they come and go */
     cl_lru_evict_fn evict;
     void *evict_data;
 } cl_lru;
@@ -46,7 +47,6 @@ void cl_lru_destroy(cl_lru *t);
 
 static inline void *cl_lru_lookup(const cl_lru *t, const void *key) { return g_hash_table_lookup(t->map, key); }
 static inline unsigned cl_lru_count(const cl_lru *t) { return t->order.length + t->pinned.length; }
-static inline size_t cl_lru_bytes(const cl_lru *t) { return cl_lru_count(t) * t->entry_bytes; }
 /* The least recently used unpinned entry, NULL if none. */
 static inline void *cl_lru_oldest(const cl_lru *t) { return t->order.head ? t->order.head->data : NULL; }
 

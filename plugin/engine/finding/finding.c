@@ -26,7 +26,7 @@ void cl_finding_begin(cl_finding *f, cl_cause cause, uint8_t confidence)
     memset(f, 0, sizeof(*f));
     f->cause = cause;
     f->confidence = confidence;
-    f->summary = g_string_new(NULL);
+    f->summary = cl_text_new();
     f->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 }
 
@@ -34,8 +34,13 @@ void cl_finding_say(cl_finding *f, const char *format, ...)
 {
     va_list ap;
     va_start(ap, format);
-    g_string_append_vprintf(f->summary, format, ap);
+    cl_text_vadd(f->summary, format, ap);
     va_end(ap);
+}
+
+void cl_finding_say_frames(cl_finding *f, const GArray *frames)
+{
+    cl_text_add_frames(f->summary, (const uint32_t *)(const void *)frames->data, frames->len);
 }
 
 void cl_finding_evidence(cl_finding *f, uint32_t frame)
@@ -62,8 +67,7 @@ void cl_finding_propose(cl_ctx *x, cl_conv *conv, cl_finding *f)
 {
     if (cause_fits(conv, f->cause) && cl_verdict_offer(x->verdicts, conv, f))
         cl_verdict_show(x->verdicts, conv, &x->frame);
-    if (f->summary)
-        g_string_free(f->summary, TRUE);
+    cl_text_free(f->summary);
     g_array_free(f->evidence, TRUE);
     f->summary = NULL;
     f->evidence = NULL;

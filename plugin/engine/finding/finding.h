@@ -23,7 +23,7 @@ static inline cl_result *cl_res(cl_ctx *x, const cl_conv *conv) { return cl_resu
 struct cl_finding {
     cl_cause cause;
     uint8_t confidence;
-    GString *summary;
+    cl_text *summary; /* formatted when read (text.h) */
     GArray *evidence; /* uint32_t frames; 0 is no frame */
     cl_numbers num;   /* numbers that go with the verdict */
     uint32_t experts; /* CL_EXP_* of the finding */
@@ -34,6 +34,8 @@ const char *cl_duration(double s, char *buf, size_t len);
 
 void cl_finding_begin(cl_finding *f, cl_cause cause, uint8_t confidence);
 void cl_finding_say(cl_finding *f, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Says the frames, ", " between them. */
+void cl_finding_say_frames(cl_finding *f, const GArray *frames);
 void cl_finding_evidence(cl_finding *f, uint32_t frame); /* frame 0: nothing */
 void cl_finding_evidence_frames(cl_finding *f, const GArray *frames);
 /* Offers the finding as the conversation's verdict: it wins over a shallower cause or the same cause at most as

@@ -75,9 +75,9 @@
       "Smallest IP packet size that was sent again and again and never acknowledged")                                  \
     X(ICMP_FRAME, icmp_frame, uint32_t, FRAMENUM, "pmtu.icmp", "ICMP too big",                                         \
       "Frame of the ICMP fragmentation-needed / ICMPv6 packet-too-big about this conversation")                        \
-    X(PMTUD_RECOVERED, pmtud_recovered, uint32_t, FRAMENUM, "pmtud.recovered", "Black hole recovered in",           \
-      "The frame where the sender's data got through again in smaller packets after the black-hole stall (its "       \
-      "black-hole detection: Windows PMTU black-hole detection, Linux tcp_mtu_probing)")                              \
+    X(PMTUD_RECOVERED, pmtud_recovered, uint32_t, FRAMENUM, "pmtud.recovered", "Black hole recovered in",              \
+      "The frame where the sender's data got through again in smaller packets after the black-hole stall (its "        \
+      "black-hole detection: Windows PMTU black-hole detection, Linux tcp_mtu_probing)")                               \
     X(PMTUD_FALLBACK, pmtud_fallback, uint32_t, UINT32, "pmtud.fallback", "Fallback size",                             \
       "The IP packet size the sender fell back to, which got through")                                                 \
     X(PMTUD_STALL, pmtud_stall, double, RELATIVE_TIME, "pmtud.stall", "Black-hole stall",                              \

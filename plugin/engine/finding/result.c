@@ -3,12 +3,13 @@
  */
 #include "result.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 static void result_clear(cl_result *r)
 {
-    g_free(r->summary);
-    g_free(r->note);
+    cl_text_free(r->summary);
+    cl_text_free(r->note);
     g_free(r->frag_lost_ids);
     g_free(r->rpc);
     if (r->evidence)
@@ -24,8 +25,8 @@ static void result_free(gpointer p)
 
 static size_t result_bytes(const cl_result *r)
 {
-    return sizeof(*r) + CL_ENTRY_BYTES + (r->summary ? strlen(r->summary) + 1 : 0) +
-           (r->note ? strlen(r->note) + 1 : 0) + (r->frag_lost_ids ? strlen(r->frag_lost_ids) + 1 : 0) +
+    return sizeof(*r) + CL_ENTRY_BYTES + cl_text_bytes(r->summary) + cl_text_bytes(r->note) +
+           (r->frag_lost_ids ? strlen(r->frag_lost_ids) + 1 : 0) +
            (r->evidence ? r->evidence->len * sizeof(uint32_t) + CL_ENTRY_BYTES : 0) +
            (r->rpc ? sizeof(*r->rpc) + CL_ENTRY_BYTES : 0);
 }
@@ -64,9 +65,10 @@ bool cl_results_keep(cl_results *rs, cl_result *r, uint32_t frame)
         return true;
     rs->full_frame = frame;
     r->experts |= CL_EXP_TABLE_FULL;
-    cl_result_note(r, g_strdup_printf("connlost keeps at most %u MiB of results (preference connlost.max_results_mb): "
-                                      "later frames and conversations get no connlost fields",
-                                      rs->cap_mb));
+    cl_result_say(r,
+                  "connlost keeps at most %u MiB of results (preference connlost.max_results_mb): "
+                  "later frames and conversations get no connlost fields",
+                  rs->cap_mb);
     return true;
 }
 
@@ -115,21 +117,27 @@ cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv)
     return r->rpc;
 }
 
-void cl_result_note(cl_result *r, char *note)
+void cl_result_vsay(cl_result *r, const char *format, va_list ap)
 {
-    if (r->note) {
-        char *both = g_strdup_printf("%s; %s", r->note, note);
-        g_free(r->note);
-        g_free(note);
-        note = both;
-    }
-    r->note = note;
+    if (r->note)
+        cl_text_add(r->note, "; ");
+    else
+        r->note = cl_text_new();
+    cl_text_vadd(r->note, format, ap);
+}
+
+void cl_result_say(cl_result *r, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    cl_result_vsay(r, format, ap);
+    va_end(ap);
 }
 
 void cl_note_table_full(cl_frame *f, const cl_lru *table)
 {
     cl_result *r = cl_result_for(f, NULL);
     r->experts |= CL_EXP_TABLE_FULL;
-    cl_result_note(r, g_strdup_printf("connlost tracks at most %u %s (preference connlost.%s): %s from here on",
-                                      table->bound, table->what, table->pref, table->then));
+    cl_result_say(r, "connlost tracks at most %u %s (preference connlost.%s): %s from here on", table->bound,
+                  table->what, table->pref, table->then);
 }

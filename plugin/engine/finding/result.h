@@ -7,6 +7,7 @@
 
 #include "conv.h"
 #include "kinds.h"
+#include "text.h"
 
 /* Lists of IP IDs and frames in results and summaries stop after this many. */
 #define CL_MAX_IDS_SHOWN 32
@@ -49,10 +50,10 @@ typedef struct {
     uint32_t conv_id;       /* connlost's own conversation number, 0 if none */
     cl_cause cause;         /* CL_CAUSE_NONE when the frame carries no verdict */
     uint8_t confidence;     /* 0-100, with cause */
-    char *summary;          /* with cause */
+    cl_text *summary;       /* with cause */
     GArray *evidence;       /* uint32_t frame numbers, with cause */
     uint32_t experts;       /* CL_EXP_* */
-    char *note;             /* text of a non-verdict observation (ICMP seen, PMTUD works, ...) */
+    cl_text *note;          /* a non-verdict observation (ICMP seen, PMTUD works, ...), formatted when read */
     cl_numbers num;         /* numbers about this frame itself */
     cl_numbers verdict_num; /* numbers of the verdict, with cause; they win over num when drawn */
     uint32_t verdict_experts;
@@ -108,7 +109,9 @@ typedef struct {
 
 cl_result *cl_result_for(cl_frame *f, const cl_conv *conv);
 cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv);
-void cl_result_note(cl_result *r, char *note); /* takes `note`; appends to an earlier one */
+/* Says a note on the frame, after an earlier one ("; " between them). `format` must be a string literal. */
+void cl_result_say(cl_result *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void cl_result_vsay(cl_result *r, const char *format, va_list ap) G_GNUC_PRINTF(2, 0);
 /* A table bound was reached: say so on this frame. */
 void cl_note_table_full(cl_frame *f, const cl_lru *table);
 

@@ -3,13 +3,14 @@
  */
 #include "finding.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 /* What a conversation's verdict is so far. */
 typedef struct {
     cl_cause cause;
     uint8_t confidence;
-    char *summary;
+    cl_text *summary;
     GArray *evidence;
     cl_numbers numbers; /* the verdict's numbers */
     uint32_t experts;
@@ -62,8 +63,8 @@ bool cl_verdict_offer(cl_verdicts *vs, cl_conv *conv, cl_finding *f)
         v = slot->verdict = g_new0(conv_verdict, 1);
     v->cause = f->cause;
     v->confidence = f->confidence;
-    g_free(v->summary);
-    v->summary = g_string_free(f->summary, FALSE);
+    cl_text_free(v->summary);
+    v->summary = f->summary;
     f->summary = NULL;
     set_evidence(v, f);
     memset(&v->numbers, 0, sizeof(v->numbers));
@@ -75,7 +76,7 @@ bool cl_verdict_offer(cl_verdicts *vs, cl_conv *conv, cl_finding *f)
 static void diagnosis_free(gpointer p)
 {
     cl_diagnosis *d = p;
-    g_free(d->summary);
+    cl_text_free(d->summary);
     g_free(d);
 }
 
@@ -103,7 +104,7 @@ void cl_verdict_slot_free(cl_verdicts *vs, cl_conv *conv)
         return;
     if (v->evidence)
         g_array_free(v->evidence, TRUE);
-    g_free(v->summary);
+    cl_text_free(v->summary);
     g_free(v);
 }
 
@@ -180,9 +181,9 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     if (d) {
         d->cause = v->cause;
         d->confidence = v->confidence;
-        if (!d->summary || strcmp(d->summary, v->summary) != 0) {
-            g_free(d->summary);
-            d->summary = g_strdup(v->summary);
+        if (!cl_text_equal(d->summary, v->summary)) {
+            cl_text_free(d->summary);
+            d->summary = cl_text_copy(v->summary);
         }
         d->num = v->numbers;
         d->verdict_frame = vs->convs->now_frame;
@@ -193,12 +194,12 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
      * keeps what was counted */
     if (!first && !r->first_verdict && !r->replaced && before != v->cause)
         r->replaced = before;
-    if (r->cause == v->cause && r->summary && strcmp(r->summary, v->summary) == 0)
+    if (r->cause == v->cause && r->summary && cl_text_equal(r->summary, v->summary))
         return;
     r->cause = v->cause;
     r->confidence = v->confidence;
-    g_free(r->summary);
-    r->summary = g_strdup(v->summary);
+    cl_text_free(r->summary);
+    r->summary = cl_text_copy(v->summary);
     if (!r->evidence)
         r->evidence = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g_array_set_size(r->evidence, 0);
@@ -220,18 +221,14 @@ void cl_verdict_amend(cl_verdicts *vs, cl_conv *conv, const char *text)
     conv_verdict *v = slot_of(vs, conv)->verdict;
     if (!v)
         return;
-    char *both = g_strconcat(v->summary, text, NULL);
-    g_free(v->summary);
-    v->summary = both;
+    cl_text_add(v->summary, "%s", text);
 }
 
-void cl_verdict_withdraw(cl_verdicts *vs, cl_conv *conv, cl_cause cause, cl_frame *f, char *why)
+void cl_verdict_withdraw(cl_verdicts *vs, cl_conv *conv, cl_cause cause, cl_frame *f, const char *why, ...)
 {
     verdict_slot *slot = slot_of(vs, conv);
-    if (!slot->verdict || slot->verdict->cause != cause) {
-        g_free(why);
+    if (!slot->verdict || slot->verdict->cause != cause)
         return;
-    }
     cl_verdict_slot_free(vs, conv);
     slot->verdict = NULL;
     vs->withdrawn[cause]++;
@@ -240,7 +237,10 @@ void cl_verdict_withdraw(cl_verdicts *vs, cl_conv *conv, cl_cause cause, cl_fram
     r->withdrawn_frame = slot->diag ? slot->diag->verdict_frame : 0;
     if (slot->diag)
         slot->diag->cause = CL_CAUSE_NONE; /* what did not hold is no diagnosis */
-    cl_result_note(r, why);
+    va_list ap;
+    va_start(ap, why);
+    cl_result_vsay(r, why, ap);
+    va_end(ap);
 }
 
 void cl_verdict_ordinary_close(cl_verdicts *vs, int side) { vs->ordinary_closes[side ? 1 : 0]++; }

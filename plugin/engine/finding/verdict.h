@@ -17,7 +17,7 @@ typedef struct {
     double start, end; /* absolute seconds */
     cl_cause cause;
     uint8_t confidence;
-    char *summary;
+    cl_text *summary; /* formatted when read (text.h) */
     cl_numbers num;
 } cl_diagnosis;
 
@@ -50,8 +50,10 @@ cl_cause cl_verdict_cause(const cl_verdicts *v, const cl_conv *conv);
 /* Adds to the verdict's summary what another analysis knows it cost; shown where the verdict is next shown. */
 void cl_verdict_amend(cl_verdicts *v, cl_conv *conv, const char *text);
 /* This frame disproves the conversation's verdict of `cause` (if that is its verdict): the frame says so, the
- * conversation has no verdict any more, and the report counts it as withdrawn. `why` is the frame's note. */
-void cl_verdict_withdraw(cl_verdicts *v, cl_conv *conv, cl_cause cause, cl_frame *f, char *why);
+ * conversation has no verdict any more, and the report counts it as withdrawn. `why` is the frame's note, a
+ * printf format (a string literal) with its arguments. */
+void cl_verdict_withdraw(cl_verdicts *v, cl_conv *conv, cl_cause cause, cl_frame *f, const char *why, ...)
+    G_GNUC_PRINTF(5, 6);
 /* A RST ended a finished exchange: no failure, counted for the report. */
 void cl_verdict_ordinary_close(cl_verdicts *v, int side);
 /* The conversation's frame went by: its diagnosis, if any, now ends there. */

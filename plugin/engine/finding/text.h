@@ -1,0 +1,35 @@
+/* A sentence kept as what it says and formatted only when someone reads it. Most sentences connlost writes
+ * are never read: a verdict is reworded on every lost datagram or retransmission and only the last wording
+ * is shown, and a plain tshark -r draws none of them. A cl_text holds each piece as its printf format (a
+ * string literal, which lives as long as the plugin) and a copy of its arguments, strings included, the way
+ * the kernel's trace_printk keeps binary arguments for its reader (vbin_printf, bstr_printf): recording a
+ * piece costs a copy of its arguments, formatting it a printf call per conversion, and only on reading.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef CONNLOST_TEXT_H
+#define CONNLOST_TEXT_H
+
+#include <glib.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef GByteArray cl_text;
+
+cl_text *cl_text_new(void);
+void cl_text_free(cl_text *t);           /* NULL: nothing */
+cl_text *cl_text_copy(const cl_text *t); /* NULL for NULL */
+/* Appends a piece. `format` must be a string literal: the text keeps the pointer. */
+void cl_text_add(cl_text *t, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void cl_text_vadd(cl_text *t, const char *format, va_list ap) G_GNUC_PRINTF(2, 0);
+/* Appends frame numbers, ", " between them. */
+void cl_text_add_frames(cl_text *t, const uint32_t *frames, unsigned n);
+/* Same pieces with the same arguments: the same sentence. */
+bool cl_text_equal(const cl_text *a, const cl_text *b);
+/* The sentence, formatted: appended to `out`, or as a new string to g_free (NULL for NULL). */
+void cl_text_write(const cl_text *t, GString *out);
+char *cl_text_string(const cl_text *t);
+/* What it keeps, for the caps. */
+static inline size_t cl_text_bytes(const cl_text *t) { return t ? sizeof(*t) + t->len : 0; }
+
+#endif
