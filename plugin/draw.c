@@ -293,23 +293,22 @@ static void draw_ids(const pen *p, const cl_result *r, const cl_diagnosis *diag,
 /* Someone reads connlost's words when the tree is shown (proto_field_is_referenced is true for a visible tree),
  * a filter, column or tap refers to a connlost field (the protocol is then referenced indirectly) or to an expert
  * field, or the expert tap listens (-z expert, the GUI's Expert Information). */
-static bool words_wanted(const cl_fields *f, proto_tree *tree)
+bool cl_draw_words_wanted(proto_tree *tree)
 {
+    const cl_fields *f = cl_fields_ids();
     if (tree && (proto_field_is_referenced(tree, f->proto) ||
                  (f->proto_expert > 0 && proto_field_is_referenced(tree, f->proto_expert))))
         return true;
     return f->expert_tap >= 0 && have_tap_listener(f->expert_tap);
 }
 
-void cl_draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+void cl_draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+             bool words)
 {
     static const cl_result nothing = {.rst_min_delay = -1};
     if (!r)
         r = &nothing;
-    pen p = {cl_fields_ids(), tvb, pinfo, r->experts | r->verdict_experts, false};
-    p.words = words_wanted(p.f, tree);
-    if (!p.words)
-        tree = NULL;
+    pen p = {cl_fields_ids(), tvb, pinfo, r->experts | r->verdict_experts, words};
     proto_item *top = draw_top(&p, r, diag, tree);
     proto_tree *t = proto_item_add_subtree(top, p.f->ett);
     draw_ids(&p, r, diag, t);

@@ -31,18 +31,23 @@ static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             p_add_proto_data(wmem_file_scope(), pinfo, proto, 0, (void *)r);
     } else {
         r = p_get_proto_data(wmem_file_scope(), pinfo, proto, 0);
-        if (tree || r) { /* after the first pass every frame of a diagnosed conversation shows its verdict */
-            cl_extract(tvb, pinfo, &pkt);
-            diag = cl_engine_diagnosis_for(engine, &pkt, r ? r->conv_id : 0);
-        }
     }
     if (r)
         cl_taps_queue(pinfo, r);
+    bool visited_tree = PINFO_FD_VISITED(pinfo) && tree;
+    if (!r && !visited_tree)
+        return 0;
+    bool words = cl_draw_words_wanted(tree);
+    /* after the first pass every frame of a diagnosed conversation shows its verdict in the tree, when read */
+    if (visited_tree && words) {
+        cl_extract(tvb, pinfo, &pkt);
+        diag = cl_engine_diagnosis_for(engine, &pkt, r ? r->conv_id : 0);
+    }
     if (!r && !diag)
         return 0;
     const char *caller = pinfo->current_proto; /* the helper protocol left it as the caller's */
     pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto));
-    cl_draw(r, diag, tvb, pinfo, tree);
+    cl_draw(r, diag, tvb, pinfo, words ? tree : NULL, words);
     pinfo->current_proto = caller;
     return tvb_captured_length(tvb);
 }

@@ -151,6 +151,7 @@ def check_capture(tshark, truth_path):
           f"frames {diffs[:10]}, {len(one)} vs {len(two)} rows")
     check_conv_verdicts(name, one, two)
     check_report(tshark, name, capture, one, t)
+    check_readers(tshark, name, capture, one)
 
     # a packet after an idle gap, retransmitted and answered after all (answer_frame): a loss that recovered; what
     # was raised on its retransmissions is withdrawn on the answer, and nothing else is
@@ -546,6 +547,38 @@ def check_report(tshark, name, capture, one, T):
                              capture_output=True, text=True, timeout=300)
         listed = {int(m.group(1)) for m in map(REPORT_ROW.match, out.stdout.splitlines()) if m}
         check(f"{name}: -z connlost,report,FILTER lists only conversation {conv}", listed == {conv}, str(listed))
+
+
+def check_readers(tshark, name, capture, one):
+    """Without a connlost field in the run the post-dissector draws no tree and formats no sentence; what reads
+    its words must still get them: the Info column on a plain read, -z expert, and a filter on _ws.expert."""
+    verdicts = {int(r["frame.number"]): (r["connlost.cause"], r["connlost.confidence"], r["connlost.summary"])
+                for r in one if r["connlost.cause"]}
+    if not verdicts:
+        return
+    plain = subprocess.run(tshark + ["-n", "-r", capture], capture_output=True, text=True, timeout=300).stdout
+    info = {int(line.split()[0]): line for line in plain.splitlines() if line.split() and line.split()[0].isdigit()}
+    missing = [f for f, (cause, conf, _) in verdicts.items()
+               if f"[connlost: {cause.split(',')[-1]}, {conf.split(',')[-1]}%]" not in info.get(f, "")]
+    check(f"{name}: a plain tshark -r shows the {len(verdicts)} verdict(s) in the Info column", not missing,
+          f"frames {missing[:5]}")
+    # expert messages are cut at Wireshark's item label length (240): compared on their first 200 characters
+    heads = {summary.split(",")[0][:200] for _, _, summary in verdicts.values() if summary}
+    expert = subprocess.run(tshark + ["-n", "-q", "-r", capture, "-z", "expert"], capture_output=True, text=True,
+                            timeout=300).stdout
+    absent = [h for h in heads if h not in expert]
+    check(f"{name}: -z expert carries the {len(heads)} verdict sentence(s)", not absent, f"{absent[:1]}")
+    fields = subprocess.run(tshark + ["-n", "-r", capture, "-Y", "_ws.expert", "-T", "fields", "-E", "occurrence=a",
+                                      "-e", "frame.number", "-e", "_ws.expert.message"],
+                            capture_output=True, text=True, timeout=300).stdout
+    messages = {int(line.split("\t")[0]): line for line in fields.splitlines() if line.split("\t")[0].isdigit()}
+    unseen = [f for f, (_, _, summary) in verdicts.items()
+              if summary and summary.split(",")[0][:100] not in unescape(messages.get(f, ""))]
+    check(f"{name}: a filter on _ws.expert alone sees the verdicts' sentences", not unseen, f"frames {unseen[:5]}")
+
+
+def unescape(value):
+    return FIELD_ESCAPE.sub(r"\1", value) if ESCAPES_FIELDS else value
 
 
 def check_mapi(name, t, one):
