@@ -184,8 +184,10 @@ static void draw_numbers(const pen *p, const cl_result *r, proto_tree *t)
     const cl_fields *f = p->f;
     cl_numbers n;
     memset(&n, 0, sizeof(n));
-    cl_numbers_merge(&n, &r->num);
-    cl_numbers_merge(&n, &r->verdict_num);
+    if (r->num)
+        cl_numbers_merge(&n, r->num);
+    if (r->verdict_num)
+        cl_numbers_merge(&n, r->verdict_num);
     proto_item *pi;
 #define CL_DRAW_ROW(id, member, ctype, ftype, ...)                                                                     \
     if ((n.has & CL_HAS_##id) && f->number[CL_NUMBER_##id] >= 0) {                                                     \

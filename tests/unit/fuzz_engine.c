@@ -89,6 +89,8 @@ typedef struct {
     const cl_result *r; /* the pointer the glue keeps */
     cl_result copy;     /* its fields when returned; the owned ones below deep */
     char *summary, *note, *frag_lost_ids;
+    cl_numbers num, verdict_num; /* copies of *num and *verdict_num, when has_num and has_verdict_num */
+    bool has_num, has_verdict_num;
     GArray *evidence;
     cl_rpc_info rpc;
 } frame_rec;
@@ -103,6 +105,12 @@ static void keep(frame_rec *f, const cl_result *r)
     f->copy = *r;
     f->summary = cl_text_string(r->summary);
     f->note = cl_text_string(r->note);
+    f->has_num = r->num != NULL;
+    if (r->num)
+        f->num = *r->num;
+    f->has_verdict_num = r->verdict_num != NULL;
+    if (r->verdict_num)
+        f->verdict_num = *r->verdict_num;
     f->frag_lost_ids = g_strdup(r->frag_lost_ids);
     f->evidence = NULL;
     if (r->evidence) {
@@ -196,10 +204,12 @@ static const char *result_differs(const frame_rec *f)
     FIELD(rst_answers);
     FIELD(rst_delay);
     FIELD(rst_min_delay);
-    const char *n = numbers_differ(&a->num, &b->num);
+    if (!a->num != !f->has_num)
+        return "num";
+    const char *n = a->num ? numbers_differ(a->num, &f->num) : NULL;
     if (n)
         return n;
-    if ((n = numbers_differ(&a->verdict_num, &b->verdict_num)))
+    if (!a->verdict_num != !f->has_verdict_num || (a->verdict_num && numbers_differ(a->verdict_num, &f->verdict_num)))
         return "verdict_num";
     char *summary = cl_text_string(a->summary);
     bool same_summary = same_str(summary, f->summary);

@@ -13,8 +13,10 @@ static cl_numbers NUM(const cl_result *r)
 {
     cl_numbers n;
     memset(&n, 0, sizeof(n));
-    cl_numbers_merge(&n, &r->num);
-    cl_numbers_merge(&n, &r->verdict_num);
+    if (r->num)
+        cl_numbers_merge(&n, r->num);
+    if (r->verdict_num)
+        cl_numbers_merge(&n, r->verdict_num);
     return n;
 }
 #define EXP(r) ((r)->experts | (r)->verdict_experts)
@@ -685,8 +687,8 @@ static void test_keepalives(void)
         p = tcp(&h, true, CL_TCP_ACK, 200, 5121, 0, true, 60);
         a = tcp(&h, false, CL_TCP_ACK, 5121, 201, 0, true, 0.001);
     }
-    CHECK(p && p->keepalive && strcmp(p->keepalive, "probe") == 0 && !p->cause && p->num.keepalive_interval > 59.99 &&
-          p->num.keepalive_interval < 60.01);
+    CHECK(p && p->keepalive && strcmp(p->keepalive, "probe") == 0 && !p->cause && NUM(p).keepalive_interval > 59.99 &&
+          NUM(p).keepalive_interval < 60.01);
     CHECK(a && a->keepalive && strcmp(a->keepalive, "ack") == 0 && !a->cause);
     const cl_result *r = tcp(&h, true, CL_TCP_ACK | CL_TCP_PSH, 201, 5121, 100, true, 30);
     r = tcp(&h, false, CL_TCP_ACK, 5121, 301, 0, true, 0.001);

@@ -18,7 +18,15 @@
 #define MIB ((size_t)1 << 20)
 #define FLOOD 1000000u
 
-static size_t heap_in_use(void) { return HEAP_MEASURED ? mallinfo2().uordblks : 0; }
+/* Allocated bytes, the mmapped blocks with them: glibc serves a large block (a hash table's array) by mmap or
+ * from the heap depending on what earlier tests freed (its mmap threshold moves), and either counts. */
+static size_t heap_in_use(void)
+{
+    if (!HEAP_MEASURED)
+        return 0;
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
 
 /* Client i of the flood: a distinct address and port (2^32 combinations). */
 static cl_packet tcp_packet(uint32_t i, uint8_t flags, uint32_t frame, double time)
@@ -98,9 +106,11 @@ static void test_rst_flood(void)
     for (uint32_t i = 0; i < FLOOD; i++) {
         cl_packet p = tcp_packet(i, CL_TCP_RST | CL_TCP_ACK, ++frame, 2000 + i * 1e-5);
         const cl_result *r = cl_engine_feed(eng, &p);
-        notes += cap_notes(r);
+        /* the state cap may speak too (the RSTs' conversations linger): only the results cap's note counts here */
+        bool results_note = cap_notes(r) && strstr(note_of(r), "max_results_mb");
+        notes += results_note;
         kept += r != NULL;
-        after_full += r && notes && !cap_notes(r);
+        after_full += r && notes && !results_note;
         if (i % 4096 == 0)
             peak_heap = MAX(peak_heap, heap_in_use() - heap0);
     }
@@ -173,9 +183,12 @@ static void test_bytes_per_conversation(void)
         cl_engine_feed(eng, &p);
     }
     size_t per = (heap_in_use() - heap0) / N;
-    printf("open conversations: %zu bytes of heap each, %zu each as counted against max_state_mb\n", per,
-           cl_engine_state_bytes(eng) / N);
-    CHECK(per <= 1024);
+    size_t counted = cl_engine_state_bytes(eng) / N;
+    printf("open conversations: %zu bytes of heap each, %zu each as counted against max_state_mb\n", per, counted);
+    /* the cap holds the heap when it counts what the heap holds: within 5 % (the hash table's array, malloc's
+     * rounding); and a conversation stays near a kilobyte */
+    CHECK(per <= counted + counted / 20);
+    CHECK(counted <= 1100);
     cl_engine_free(eng);
 }
 

@@ -181,9 +181,9 @@ static conv_frag *frag_of(const frag_state *st, cl_conv *conv)
 static void note_lost_here(cl_ctx *x, cl_conv *conv, const conv_frag *fr, uint32_t id)
 {
     cl_result *r = cl_res(x, conv);
-    r->num.has |= CL_HAS_FRAG;
+    cl_result_num(r)->has |= CL_HAS_FRAG;
     r->experts |= CL_EXP_FRAGMENT_LOST;
-    r->num.frag_incomplete = fr->incomplete;
+    cl_result_num(r)->frag_incomplete = fr->incomplete;
     if (r->frag_lost_here++ < CL_MAX_IDS_SHOWN) {
         char *ids =
             r->frag_lost_ids ? g_strdup_printf("%s,0x%04x", r->frag_lost_ids, id) : g_strdup_printf("0x%04x", id);

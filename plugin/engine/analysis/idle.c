@@ -404,8 +404,8 @@ static bool after_gap(const idle_pass *p, int from, cl_rst_origin origin, double
     idle_slot *is = p->slot;
     bool rst = pkt->tcp_flags & CL_TCP_RST;
     cl_result *r = cl_res(p->x, p->conv);
-    r->num.has |= CL_HAS_IDLE;
-    r->num.idle = gap;
+    cl_result_num(r)->has |= CL_HAS_IDLE;
+    cl_result_num(r)->idle = gap;
     is->idle_open = !rst;
     is->side[0].dropped = false;
     is->side[1].dropped = false;
@@ -491,8 +491,8 @@ static void not_a_reset(const idle_pass *p, int from, bool retrans, bool keepali
     if (keepalive) {
         cl_result *r = cl_res(p->x, p->conv);
         r->keepalive = "probe";
-        r->num.has |= CL_HAS_KEEPALIVE_INTERVAL;
-        r->num.keepalive_interval = gap;
+        cl_result_num(r)->has |= CL_HAS_KEEPALIVE_INTERVAL;
+        cl_result_num(r)->keepalive_interval = gap;
         is->keepalive_seen = true;
         is->keepalive_widest = MAX(is->keepalive_widest, gap);
         me->keepalive_pending = true;

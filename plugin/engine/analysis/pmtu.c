@@ -431,9 +431,9 @@ static void note_pmtud_working(const pass *p, int from)
     ps->loss->pmtud_working_noted = true;
     cl_result *r = cl_res(p->x, p->conv);
     r->experts |= CL_EXP_PMTUD_WORKING;
-    r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
-    r->num.pmtu = l->icmp_mtu;
-    r->num.icmp_frame = l->icmp_frame;
+    cl_result_num(r)->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+    cl_result_num(r)->pmtu = l->icmp_mtu;
+    cl_result_num(r)->icmp_frame = l->icmp_frame;
     cl_result_say(r,
                   "Path-MTU discovery works: after the %s in frame %u (MTU %u) the sender now "
                   "sends %u-byte packets",
@@ -682,9 +682,9 @@ static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
     cl_addr_format(&pkt->ip.src, 0, from, sizeof(from));
     cl_result *r = cl_res(x, conv);
     r->experts |= CL_EXP_PMTUD_ICMP;
-    r->num.has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
-    r->num.pmtu = mtu;
-    r->num.icmp_frame = pkt->frame;
+    cl_result_num(r)->has |= CL_HAS_PMTU | CL_HAS_ICMP_FRAME;
+    cl_result_num(r)->pmtu = mtu;
+    cl_result_num(r)->icmp_frame = pkt->frame;
     cl_result_say(r, "%s from %s: %u-byte packets of %s do not fit the next hop (MTU %u)", cl_ptb_name(s), from,
                   pkt->inner.total_len, who, mtu);
     cl_conv_charge(x->convs, conv);

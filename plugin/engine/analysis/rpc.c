@@ -126,11 +126,34 @@ static void take_body(rpc_dir *d, const uint8_t *b, uint32_t take)
     d->pdu_got += take;
 }
 
+/* A PDU that lies whole in the bytes at hand, at a PDU boundary, is read where it lies, as the same view of its
+ * head and tail that buffering it would give: most PDUs fit in one segment, and copying them cost more than
+ * reading them. False when the bytes do not start a whole, plausible PDU (the buffered path then decides). */
+static bool read_in_place(const rpc_pass *p, rpc_dir *d, const uint8_t **b, uint32_t *n)
+{
+    if (d->head || *n < 16 || !cl_rpc_plausible_header(*b, 16))
+        return false;
+    const uint8_t *h = *b;
+    bool le = h[4] & 0x10;
+    uint32_t len = le ? (uint32_t)(h[8] | h[9] << 8) : (uint32_t)(h[8] << 8 | h[9]);
+    if (len > *n)
+        return false;
+    uint32_t head_len = MIN(len, CL_RPC_HEAD);
+    uint32_t tail_len = MIN(len - head_len, CL_RPC_TAIL);
+    pdu_view v = {h, head_len, tail_len ? h + (len - tail_len) : NULL, tail_len ? len - tail_len : 0, len, le};
+    *b += len;
+    *n -= len;
+    read_pdu(p, &v);
+    return true;
+}
+
 /* Bytes in stream order; complete PDUs are read at once. */
 static void consume(const rpc_pass *p, const uint8_t *b, uint32_t n)
 {
     rpc_dir *d = &p->rpc->dir[p->from];
     while (n && d->synced) {
+        if (read_in_place(p, d, &b, &n))
+            continue;
         if (!d->head)
             d->head = g_byte_array_new();
         if (!d->pdu_len && !take_header(d, &b, &n))

@@ -57,9 +57,9 @@ static void reopened(cl_ctx *x, cl_conv *conv, const zwin_slot *z, const cl_pack
     char t[40];
     cl_result *r = cl_res(x, conv);
     r->experts |= CL_EXP_ZERO_WINDOW;
-    r->num.has |= CL_HAS_ZERO_WINDOW_DURATION | CL_HAS_ZERO_WINDOW_PROBES;
-    r->num.zero_window_duration = pkt->time - z->closed_time;
-    r->num.zero_window_probes = z->probes;
+    cl_result_num(r)->has |= CL_HAS_ZERO_WINDOW_DURATION | CL_HAS_ZERO_WINDOW_PROBES;
+    cl_result_num(r)->zero_window_duration = pkt->time - z->closed_time;
+    cl_result_num(r)->zero_window_probes = z->probes;
     cl_result_say(r,
                   "the %s's receive window reopens after %s closed (since frame %u, %u probe(s)): "
                   "it had stopped reading for a while, no failure",

@@ -10,6 +10,8 @@ static void result_clear(cl_result *r)
 {
     cl_text_free(r->summary);
     cl_text_free(r->note);
+    g_free(r->num);
+    g_free(r->verdict_num);
     g_free(r->frag_lost_ids);
     g_free(r->rpc);
     if (r->evidence)
@@ -26,6 +28,7 @@ static void result_free(gpointer p)
 static size_t result_bytes(const cl_result *r)
 {
     return sizeof(*r) + CL_ENTRY_BYTES + cl_text_bytes(r->summary) + cl_text_bytes(r->note) +
+           (r->num ? sizeof(*r->num) : 0) + (r->verdict_num ? sizeof(*r->verdict_num) : 0) +
            (r->frag_lost_ids ? strlen(r->frag_lost_ids) + 1 : 0) +
            (r->evidence ? r->evidence->len * sizeof(uint32_t) + CL_ENTRY_BYTES : 0) +
            (r->rpc ? sizeof(*r->rpc) + CL_ENTRY_BYTES : 0);
@@ -105,6 +108,13 @@ cl_result *cl_result_for(cl_frame *f, const cl_conv *conv)
     if (conv && !f->res->conv_id)
         f->res->conv_id = conv->id;
     return f->res;
+}
+
+cl_numbers *cl_result_num(cl_result *r)
+{
+    if (!r->num)
+        r->num = g_new0(cl_numbers, 1);
+    return r->num;
 }
 
 cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv)

@@ -47,15 +47,15 @@ typedef struct {
 } cl_rpc_info;
 
 typedef struct {
-    uint32_t conv_id;       /* connlost's own conversation number, 0 if none */
-    cl_cause cause;         /* CL_CAUSE_NONE when the frame carries no verdict */
-    uint8_t confidence;     /* 0-100, with cause */
-    cl_text *summary;       /* with cause */
-    GArray *evidence;       /* uint32_t frame numbers, with cause */
-    uint32_t experts;       /* CL_EXP_* */
-    cl_text *note;          /* a non-verdict observation (ICMP seen, PMTUD works, ...), formatted when read */
-    cl_numbers num;         /* numbers about this frame itself */
-    cl_numbers verdict_num; /* numbers of the verdict, with cause; they win over num when drawn */
+    uint32_t conv_id;        /* connlost's own conversation number, 0 if none */
+    cl_cause cause;          /* CL_CAUSE_NONE when the frame carries no verdict */
+    uint8_t confidence;      /* 0-100, with cause */
+    cl_text *summary;        /* with cause */
+    GArray *evidence;        /* uint32_t frame numbers, with cause */
+    uint32_t experts;        /* CL_EXP_* */
+    cl_text *note;           /* a non-verdict observation (ICMP seen, PMTUD works, ...), formatted when read */
+    cl_numbers *num;         /* numbers about this frame itself, NULL if none (cl_result_num makes them) */
+    cl_numbers *verdict_num; /* numbers of the verdict, with cause (NULL without): they win over num when drawn */
     uint32_t verdict_experts;
     bool first_verdict;       /* the first frame that shows its conversation's verdict: where counts count it */
     uint32_t copy_of;         /* a capture duplicate: the frame it repeats, 0 if none */
@@ -108,6 +108,8 @@ typedef struct {
 } cl_frame;
 
 cl_result *cl_result_for(cl_frame *f, const cl_conv *conv);
+/* The frame's own numbers, made on first use: most results have none (a RST's origin, a keep-alive, a call). */
+cl_numbers *cl_result_num(cl_result *r);
 cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv);
 /* Says a note on the frame, after an earlier one ("; " between them). `format` must be a string literal. */
 void cl_result_say(cl_result *r, const char *format, ...) G_GNUC_PRINTF(2, 3);

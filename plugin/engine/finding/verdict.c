@@ -206,8 +206,11 @@ void cl_verdict_show(cl_verdicts *vs, cl_conv *conv, cl_frame *f)
     g_array_append_vals(r->evidence, v->evidence->data, v->evidence->len);
     /* a deeper verdict found on the same frame replaces the first one whole */
     r->verdict_experts = v->experts | (v->confidence < 60 ? CL_EXP_LOW_CONFIDENCE : 0);
-    memset(&r->verdict_num, 0, sizeof(r->verdict_num));
-    cl_numbers_merge(&r->verdict_num, &v->numbers);
+    if (r->verdict_num) /* a frame in six keeps a result, few of them a verdict: its numbers only with one */
+        memset(r->verdict_num, 0, sizeof(*r->verdict_num));
+    else
+        r->verdict_num = g_new0(cl_numbers, 1);
+    cl_numbers_merge(r->verdict_num, &v->numbers);
 }
 
 cl_cause cl_verdict_cause(const cl_verdicts *vs, const cl_conv *conv)
