@@ -197,6 +197,8 @@ void cl_text_vadd(cl_text *t, const char *format, va_list ap)
         p = read_spec(p, &s);
         for (unsigned i = 0; i < s.stars; i++)
             put_arg(t, ARG_INT, &args);
+        if (s.kind == ARG_NONE && s.start[1] != '%' && s.start[s.len - 1] != 'm')
+            g_warning("connlost: a text piece with a conversion it cannot keep: %.*s", (int)s.len, s.start);
         put_arg(t, s.kind, &args);
     }
     va_end(args);

@@ -19,7 +19,9 @@ typedef GByteArray cl_text;
 cl_text *cl_text_new(void);
 void cl_text_free(cl_text *t);           /* NULL: nothing */
 cl_text *cl_text_copy(const cl_text *t); /* NULL for NULL */
-/* Appends a piece. `format` must be a string literal: the text keeps the pointer. */
+/* Appends a piece. `format` must be a string literal: the text keeps the pointer. Its conversions are printf's
+ * d i u o x X c e E f F g G a A s p with the lengths hh h l ll q j z t (L for the floating ones), '*' widths and
+ * precisions, %% and %m; wide characters (%lc, %ls) and %n are not kept (a warning in the tests' output). */
 void cl_text_add(cl_text *t, const char *format, ...) G_GNUC_PRINTF(2, 3);
 void cl_text_vadd(cl_text *t, const char *format, va_list ap) G_GNUC_PRINTF(2, 0);
 /* Appends frame numbers, ", " between them. */
