@@ -10,20 +10,27 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The values a conversion takes, copied as they are: kind, C type (as va_arg reads it) and the plain conversion
+ * used for one too long to copy (never in connlost's formats). Strings are not here: they are copied with their
+ * NUL. */
+#define CL_TEXT_VALUES(X)                                                                                              \
+    X(ARG_INT, int, "%d") /* and what promotes to it: %c, %hd, %hhu */                                                 \
+    X(ARG_LONG, long, "%ld")                                                                                           \
+    X(ARG_LLONG, long long, "%lld")                                                                                    \
+    X(ARG_SIZE, size_t, "%zu")                                                                                         \
+    X(ARG_INTMAX, intmax_t, "%jd")                                                                                     \
+    X(ARG_PTRDIFF, ptrdiff_t, "%td")                                                                                   \
+    X(ARG_DOUBLE, double, "%g")                                                                                        \
+    X(ARG_LDOUBLE, long double, "%Lg")                                                                                 \
+    X(ARG_POINTER, void *, "%p")
+
 /* What a conversion takes from the arguments, after the ints of its '*' width and precision. */
+#define CL_TEXT_KIND(kind, type, plain) kind,
 typedef enum {
     ARG_NONE, /* "%%" or a conversion connlost does not use: formatted as it stands */
-    ARG_INT,  /* int, and what promotes to it: %c, %hd, %hhu */
-    ARG_LONG,
-    ARG_LLONG,
-    ARG_SIZE,
-    ARG_INTMAX,
-    ARG_PTRDIFF,
-    ARG_DOUBLE,
-    ARG_LDOUBLE,
-    ARG_STRING,
-    ARG_POINTER,
+    CL_TEXT_VALUES(CL_TEXT_KIND) ARG_STRING,
 } arg_kind;
+#undef CL_TEXT_KIND
 
 typedef struct {
     const char *start; /* at the '%' */
@@ -111,42 +118,17 @@ static const char *read_spec(const char *p, spec *s)
     return p;
 }
 
-#define PUT(t, type, ap)                                                                                               \
-    do {                                                                                                               \
-        type value_ = va_arg(ap, type);                                                                                \
-        g_byte_array_append(t, (const guint8 *)&value_, sizeof(value_));                                               \
-    } while (0)
-
 static void put_arg(cl_text *t, arg_kind kind, va_list *ap)
 {
     switch (kind) {
-    case ARG_INT:
-        PUT(t, int, *ap);
-        break;
-    case ARG_LONG:
-        PUT(t, long, *ap);
-        break;
-    case ARG_LLONG:
-        PUT(t, long long, *ap);
-        break;
-    case ARG_SIZE:
-        PUT(t, size_t, *ap);
-        break;
-    case ARG_INTMAX:
-        PUT(t, intmax_t, *ap);
-        break;
-    case ARG_PTRDIFF:
-        PUT(t, ptrdiff_t, *ap);
-        break;
-    case ARG_DOUBLE:
-        PUT(t, double, *ap);
-        break;
-    case ARG_LDOUBLE:
-        PUT(t, long double, *ap);
-        break;
-    case ARG_POINTER:
-        PUT(t, void *, *ap);
-        break;
+#define CL_TEXT_PUT(kind, type, plain)                                                                                 \
+    case kind: {                                                                                                       \
+        type value = va_arg(*ap, type);                                                                                \
+        g_byte_array_append(t, (const guint8 *)&value, sizeof(value));                                                 \
+        break;                                                                                                         \
+    }
+        CL_TEXT_VALUES(CL_TEXT_PUT)
+#undef CL_TEXT_PUT
     case ARG_STRING: {
         const char *str = va_arg(*ap, const char *);
         if (!str)
@@ -228,14 +210,11 @@ bool cl_text_equal(const cl_text *a, const cl_text *b)
 /* The plain conversion of a kind, for one too long to copy (never in connlost's formats). */
 static const char *plain(arg_kind kind)
 {
-    static const char *const conversions[] = {
-        [ARG_NONE] = "",       [ARG_INT] = "%d",     [ARG_LONG] = "%ld",    [ARG_LLONG] = "%lld",
-        [ARG_SIZE] = "%zu",    [ARG_INTMAX] = "%jd", [ARG_PTRDIFF] = "%td", [ARG_DOUBLE] = "%g",
-        [ARG_LDOUBLE] = "%Lg", [ARG_STRING] = "%s",  [ARG_POINTER] = "%p",
-    };
+#define CL_TEXT_PLAIN(kind, type, plain) [kind] = plain,
+    static const char *const conversions[] = {[ARG_NONE] = "", CL_TEXT_VALUES(CL_TEXT_PLAIN)[ARG_STRING] = "%s"};
+#undef CL_TEXT_PLAIN
     return conversions[kind];
 }
-
 /* The conversion `s` with its '*' replaced by the recorded ints, into `out` (SPEC_MAX bytes). */
 static void resolve_stars(const spec *s, const guint8 **at, char *out)
 {
@@ -264,51 +243,14 @@ static void write_arg(const spec *s, const guint8 **at, GString *out)
     char conv[SPEC_MAX];
     resolve_stars(s, at, conv);
     switch (s->kind) {
-    case ARG_INT: {
-        TAKE(int, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
+#define CL_TEXT_WRITE(kind, type, plain)                                                                               \
+    case kind: {                                                                                                       \
+        TAKE(type, at, v);                                                                                             \
+        g_string_append_printf(out, conv, v);                                                                          \
+        break;                                                                                                         \
     }
-    case ARG_LONG: {
-        TAKE(long, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_LLONG: {
-        TAKE(long long, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_SIZE: {
-        TAKE(size_t, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_INTMAX: {
-        TAKE(intmax_t, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_PTRDIFF: {
-        TAKE(ptrdiff_t, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_DOUBLE: {
-        TAKE(double, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_LDOUBLE: {
-        TAKE(long double, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
-    case ARG_POINTER: {
-        TAKE(void *, at, v);
-        g_string_append_printf(out, conv, v);
-        break;
-    }
+        CL_TEXT_VALUES(CL_TEXT_WRITE)
+#undef CL_TEXT_WRITE
     case ARG_STRING: {
         const char *str = (const char *)*at;
         *at += strlen(str) + 1;
