@@ -113,7 +113,9 @@ static void name_list_add(GString *list, GPtrArray *seen, const char *name)
         if (strcmp(g_ptr_array_index(seen, i), name) == 0)
             return;
     g_ptr_array_add(seen, g_strdup(name));
-    g_string_append_printf(list, "%s%s", list->len ? ", " : "", name);
+    if (list->len)
+        g_string_append(list, ", ");
+    g_string_append(list, name);
 }
 
 static rpc_ctx *context_find(rpc_conn *rpc, uint16_t id)

@@ -84,6 +84,7 @@ const char *cl_rpc_ptype_name(uint8_t t);
 /* A connection-oriented PDU header at p: version 5.0/5.1, a known type, a sane data representation and
  * lengths. Ten bytes reach frag_length; a segment may end there. */
 bool cl_rpc_plausible_header(const uint8_t *p, size_t len);
+#define CL_RPC_UUID_TEXT 37 /* 36 characters and the NUL */
 void cl_rpc_uuid_text(const pdu_view *v, uint32_t off, char *buf, size_t len);
 const cl_rpc_iface *cl_rpc_iface_by_uuid(const char *uuid);
 const char *cl_rpc_op_name(const cl_rpc_iface *iface, uint16_t opnum);
