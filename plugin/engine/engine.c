@@ -62,7 +62,7 @@ static size_t slot_layout(cl_engine *eng)
 }
 
 #define EACH(eng, hook, i) for (unsigned i = 0; i < (eng)->hook.n; i++)
-#define HOOK(eng, hook, i) (eng)->hook.row[i].a->hook
+#define HOOK(eng, hook, i) (eng)->hook.row[i].fn
 #define STATE(eng, hook, i) (eng)->hook.row[i].state
 #define SLOT(eng, hook, i, conv) cl_conv_slot(conv, (eng)->hook.row[i].slot)
 
@@ -90,7 +90,7 @@ static void list_hooks(cl_engine *eng)
         const cl_analysis *a = cl_registry[i];
 #define LIST(hook)                                                                                                     \
     if (a->hook)                                                                                                       \
-        eng->hook.row[eng->hook.n++] = (typeof(eng->hook.row[0])){a, eng->state[i], eng->slot[i]};
+        eng->hook.row[eng->hook.n++] = (typeof(eng->hook.row[0])){a->hook, eng->state[i], eng->slot[i]};
         LIST(on_ip)
         LIST(on_icmp)
         LIST(on_tcp)
@@ -173,9 +173,11 @@ static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reass
     facts.ends = pkt->tcp_flags & (CL_TCP_RST | CL_TCP_FIN);
     facts.first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
                       ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[facts.from].fin_sent);
-    if (cl_track_before(conv, facts.from, pkt))
+    if (cl_track_before(conv, facts.from, pkt)) {
         EACH (eng, side_reset, i)
             HOOK(eng, side_reset, i)(SLOT(eng, side_reset, i, conv), facts.from);
+        cl_conv_resized(conv);
+    }
     EACH (eng, on_tcp, i)
         HOOK(eng, on_tcp, i)(STATE(eng, on_tcp, i), x, conv, SLOT(eng, on_tcp, i, conv), pkt, &facts);
     cl_track_after(conv, facts.from, pkt, eng->convs.epoch);
@@ -184,7 +186,8 @@ static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reass
     if (facts.ends && facts.first_end)
         cl_verdict_show(&eng->verdicts, conv, &x->frame);
     cl_verdict_seen(&eng->verdicts, conv, pkt);
-    cl_conv_charge(&eng->convs, conv);
+    if (conv->recount)
+        cl_conv_charge(&eng->convs, conv);
     cl_conv_after_tcp(&eng->convs, conv, pkt);
 }
 
@@ -218,6 +221,8 @@ size_t cl_engine_state_bytes(const cl_engine *eng)
 }
 
 size_t cl_engine_result_bytes(const cl_engine *eng) { return eng->results.bytes; }
+
+bool cl_engine_charges_exact(const cl_engine *eng) { return cl_convs_charges_exact(&eng->convs); }
 
 /* Sheds what an analysis keeps outside conversations, oldest first; false if none has anything left. */
 static bool shed_analyses(cl_engine *eng)

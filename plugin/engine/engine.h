@@ -40,6 +40,8 @@ char *cl_engine_report(const cl_engine *eng, GHashTable *only);
  * max_results_mb. */
 size_t cl_engine_state_bytes(const cl_engine *eng);
 size_t cl_engine_result_bytes(const cl_engine *eng);
+/* Whether every conversation is counted at what it holds now (for the tests). */
+bool cl_engine_charges_exact(const cl_engine *eng);
 
 /* The largest RFC 1191 MTU plateau in [above, below), else `above`. */
 uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below);

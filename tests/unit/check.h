@@ -20,6 +20,18 @@ static int passed, failed;
         }                                                                                                              \
     } while (0)
 
+/* Feeds one packet, then checks that every conversation is counted at what it holds: a slot that changed
+ * without cl_conv_resized() shows as a failure on the frame where it did. */
+static inline const cl_result *feed_checked(cl_engine *eng, const cl_packet *pkt)
+{
+    const cl_result *r = cl_engine_feed(eng, pkt);
+    if (!cl_engine_charges_exact(eng)) {
+        failed++;
+        fprintf(stderr, "FAIL: a conversation's memory count is stale after frame %u\n", pkt->frame);
+    }
+    return r;
+}
+
 /* A kept text, formatted (the engine formats only when read: text.h): valid until the fourth call after. */
 static inline const char *text_of(const cl_text *t)
 {

@@ -337,6 +337,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cl_packet pkt;
         decode(data, f, ++frame, &pkt);
         keep(f, cl_engine_feed(eng, &pkt));
+        if (!cl_engine_charges_exact(eng)) /* a slot changed without cl_conv_resized() */
+            fail("a conversation is counted at less or more than it holds", frame, "charges");
         off += len;
     }
     check_results(frame, "at the end of the first pass");

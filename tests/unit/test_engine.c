@@ -57,7 +57,7 @@ static const cl_result *tcp(harness *h, bool from_client, uint8_t flags, uint32_
     p.tcp_timestamps = true;
     if (flags & CL_TCP_SYN)
         p.mss = 1460;
-    return cl_engine_feed(h->eng, &p);
+    return feed_checked(h->eng, &p);
 }
 
 static void handshake(harness *h, cl_config *cfg)
@@ -190,7 +190,7 @@ static const cl_result *icmp_ptb(harness *h, uint32_t mtu, uint32_t inner_len)
     p.inner.total_len = inner_len;
     p.inner_sport = h->sport;
     p.inner_dport = h->cport;
-    return cl_engine_feed(h->eng, &p);
+    return feed_checked(h->eng, &p);
 }
 
 /* The estimate stays inside what the packets prove: 1200-byte packets acknowledged, 1500 lost; an ICMP PTB that
@@ -260,7 +260,7 @@ static const cl_result *fragment(cl_engine *eng, uint32_t frame, double t, uint3
         p.sport = 5000;
         p.dport = 6000;
     }
-    return cl_engine_feed(eng, &p);
+    return feed_checked(eng, &p);
 }
 
 /* Datagrams overtaken by complete ones for longer than the grace period are lost; two make the cause. */
@@ -313,7 +313,7 @@ static void test_udp_roles(void)
         req.ip.payload_len = 68;
         req.ip.total_len = 88;
         if (asked)
-            cl_engine_feed(eng, &req);
+            feed_checked(eng, &req);
         uint32_t f = 1;
         double t = 0.01;
         const cl_result *last_cause = NULL;
@@ -352,7 +352,7 @@ static void test_bounds(void)
         p.sport = (uint16_t)(1024 + i);
         p.dport = 80;
         p.tcp_flags = CL_TCP_RST;
-        const cl_result *r = cl_engine_feed(eng, &p);
+        const cl_result *r = feed_checked(eng, &p);
         noted |= r && (EXP(r) & CL_EXP_TABLE_FULL);
         fragment(eng, 100000 + i, i * 0.001, i, 0, true, 1480);
     }
@@ -367,21 +367,21 @@ static void test_malformed(void)
     cl_config_defaults(&cfg);
     cl_engine *eng = cl_engine_new(&cfg);
     cl_packet p = {0};
-    CHECK(cl_engine_feed(eng, &p) == NULL);
+    CHECK(feed_checked(eng, &p) == NULL);
     p.has_ip = true;
     p.has_icmp = true;
     p.icmp_type = 3;
     p.icmp_code = 4;
-    CHECK(cl_engine_feed(eng, &p) == NULL);
+    CHECK(feed_checked(eng, &p) == NULL);
     p.has_inner = true;
     p.inner.proto = 6;
-    CHECK(cl_engine_feed(eng, &p) == NULL); /* quotes no known conversation */
+    CHECK(feed_checked(eng, &p) == NULL); /* quotes no known conversation */
     memset(&p, 0, sizeof(p));
     p.has_ip = true;
     p.ip.is_fragment = true;
     p.ip.frag_offset = 65528;
     p.ip.more_fragments = false;
-    cl_engine_feed(eng, &p);
+    feed_checked(eng, &p);
     cl_engine_free(eng);
     passed++;
 }
@@ -411,10 +411,10 @@ static void test_review_cases(void)
     cl_packet syn = {.frame = 1, .time = 1, .has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_SYN, .mss = 12};
     syn.ip.src = h.client, syn.ip.dst = h.server, syn.ip.proto = 6, syn.sport = 1, syn.dport = 2;
     syn.tcp_timestamps = true;
-    cl_engine_feed(h.eng, &syn);
+    feed_checked(h.eng, &syn);
     syn.frame = 2, syn.ip.src = h.server, syn.ip.dst = h.client, syn.sport = 2, syn.dport = 1;
     syn.tcp_flags = CL_TCP_SYN | CL_TCP_ACK;
-    cl_engine_feed(h.eng, &syn);
+    feed_checked(h.eng, &syn);
     h.frame = 2, h.time = 1;
     const cl_result *r = tcp(&h, true, CL_TCP_FIN | CL_TCP_ACK, 100000, 1, 0, true, 5);
     CHECK(!r || !r->cause);
@@ -489,7 +489,7 @@ static void test_rst_origin(void)
     cl_packet p = {.frame = 1, .time = 1, .has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_RST};
     p.ip.src = v4(10, 0, 3, 2), p.ip.dst = v4(10, 0, 1, 2), p.ip.proto = 6, p.ip.ttl = 60;
     p.sport = 443, p.dport = 50000;
-    r = cl_engine_feed(eng, &p);
+    r = feed_checked(eng, &p);
     CHECK(r && r->rst_origin && strcmp(r->rst_origin, "unknown") == 0);
     cl_engine_free(eng);
 }
@@ -764,21 +764,21 @@ static void test_capture_copies(void)
     p.ip.src = h.server, p.ip.dst = h.client, p.ip.proto = 6, p.ip.ttl = 64, p.ip.df = true, p.ip.id = 0x1234;
     p.ip.total_len = 52, p.sport = h.sport, p.dport = h.cport, p.tcp_flags = CL_TCP_ACK, p.seq = 5121, p.ack = 201;
     p.window = 500, p.wscale = -1;
-    cl_engine_feed(h.eng, &p);
+    feed_checked(h.eng, &p);
     cl_packet copy = p;
     copy.frame = ++h.frame, copy.time += 0.00001, copy.ip.ttl = 63;
-    const cl_result *r = cl_engine_feed(h.eng, &copy);
+    const cl_result *r = feed_checked(h.eng, &copy);
     CHECK(r && r->copy_of == p.frame && !r->has_dupack && !r->rst_origin);
     cl_packet again = p; /* the same ACK sent again: a new IPv4 ID */
     again.frame = ++h.frame, again.time += 0.2, again.ip.id = 0x1235;
-    r = cl_engine_feed(h.eng, &again);
+    r = feed_checked(h.eng, &again);
     CHECK(!r || !r->copy_of);
     cl_packet no_id = p;
     no_id.ip.id = 0, no_id.frame = ++h.frame, no_id.time += 0.3;
-    cl_engine_feed(h.eng, &no_id);
+    feed_checked(h.eng, &no_id);
     cl_packet late = no_id;
     late.frame = ++h.frame, late.time += 0.01; /* 10 ms later, no ID: a retransmission, not a copy */
-    r = cl_engine_feed(h.eng, &late);
+    r = feed_checked(h.eng, &late);
     CHECK(!r || !r->copy_of);
     char *report = cl_engine_report(h.eng, NULL);
     CHECK(strstr(report, "the capture holds 1 duplicate TCP packet(s)") != NULL);
@@ -965,7 +965,7 @@ static void test_idle_edge_cases(void)
     cl_packet p = {.frame = ++h.frame, .time = h.time += 0.001, .has_ip = true, .has_tcp = true};
     p.ip.src = h.server, p.ip.dst = h.client, p.ip.proto = 6, p.ip.ttl = 64;
     p.sport = h.sport, p.dport = h.cport, p.tcp_flags = CL_TCP_ACK, p.seq = 5121, p.ack = 201, p.window = 0;
-    cl_engine_feed(h.eng, &p);
+    feed_checked(h.eng, &p);
     r = tcp(&h, true, CL_TCP_ACK, 200, 5121, 0, true, 2);
     CHECK(!r || !r->keepalive);
     cl_engine_free(h.eng);
@@ -999,17 +999,17 @@ static void test_idle_edge_cases(void)
     cl_packet q = {.has_ip = true, .has_tcp = true, .tcp_flags = CL_TCP_ACK | CL_TCP_PSH};
     q.ip.proto = 6, q.ip.ttl = 64, q.ip.src = v4(10, 0, 1, 2), q.ip.dst = v4(10, 0, 3, 2);
     q.sport = 50000, q.dport = 443, q.seq = 1000, q.ack = 9000, q.tcp_len = 100, q.frame = 1, q.time = 10;
-    cl_engine_feed(eng, &q);
+    feed_checked(eng, &q);
     cl_packet a = q;
     a.ip.src = q.ip.dst, a.ip.dst = q.ip.src, a.sport = 443, a.dport = 50000, a.seq = 9000, a.ack = 1100;
     a.tcp_len = 100, a.frame = 2, a.time = 10.032;
-    cl_engine_feed(eng, &a);
+    feed_checked(eng, &a);
     q.seq = 1100, q.ack = 9100, q.tcp_len = 0, q.tcp_flags = CL_TCP_ACK, q.frame = 3, q.time = 10.034;
-    cl_engine_feed(eng, &q);
+    feed_checked(eng, &q);
     q.tcp_len = 100, q.tcp_flags = CL_TCP_ACK | CL_TCP_PSH, q.frame = 4, q.time = 310;
-    cl_engine_feed(eng, &q);
+    feed_checked(eng, &q);
     a.seq = 9100, a.ack = 0, a.tcp_len = 0, a.tcp_flags = CL_TCP_RST, a.frame = 5, a.time = 310.002;
-    r = cl_engine_feed(eng, &a);
+    r = feed_checked(eng, &a);
     CHECK(r && r->rst_origin && strcmp(r->rst_origin, "server") == 0 && is_cause(r, "peer-reset"));
     cl_engine_free(eng);
 }

@@ -77,6 +77,7 @@ static void test_conversation_flood(void)
     printf("conversation flood: %u SYNs, state peak %.1f MiB (cap 16), heap peak %.1f MiB\n", FLOOD,
            peak_state / (double)MIB, peak_heap / (double)MIB);
     CHECK(peak_state <= cfg.max_state_mb * MIB);
+    CHECK(cl_engine_charges_exact(eng)); /* each conversation counted at what it holds */
     CHECK(notes == 1);
     CHECK(!HEAP_MEASURED || peak_heap <= cfg.max_state_mb * MIB * 3 / 2); /* hash table buckets and malloc slack */
     /* the newest conversations are still there: a SYN-ACK to the last client is no new conversation's */
@@ -119,6 +120,7 @@ static void test_rst_flood(void)
     CHECK(notes == 1);
     CHECK(kept > 1000 && kept < FLOOD);
     CHECK(after_full == 0);
+    CHECK(cl_engine_charges_exact(eng)); /* each conversation counted at what it holds */
     CHECK(cl_engine_result_bytes(eng) <= cfg.max_results_mb * MIB + 4096);
     CHECK(!HEAP_MEASURED || peak_heap <= (cfg.max_results_mb + cfg.max_state_mb) * MIB * 3 / 2);
     char *report = cl_engine_report(eng, NULL);
@@ -158,6 +160,7 @@ static void test_fragment_flood(void)
     }
     printf("fragment flood: %u first fragments, state peak %.1f MiB (cap 8)\n", FLOOD, peak_state / (double)MIB);
     CHECK(peak_state <= cfg.max_state_mb * MIB);
+    CHECK(cl_engine_charges_exact(eng)); /* each conversation counted at what it holds */
     CHECK(notes >= 1);
     cl_engine_free(eng);
 }
@@ -189,6 +192,7 @@ static void test_bytes_per_conversation(void)
      * rounding); and a conversation stays near a kilobyte */
     CHECK(per <= counted + counted / 20);
     CHECK(counted <= 1100);
+    CHECK(cl_engine_charges_exact(eng)); /* each conversation counted at what it holds */
     cl_engine_free(eng);
 }
 

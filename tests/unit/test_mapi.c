@@ -191,7 +191,7 @@ static const cl_result *seg(conn *c, int from_client, uint8_t flags, const uint8
     p.payload = data;
     p.payload_caplen = caplen;
     c->seq[!from_client] += len + ((flags & (CL_TCP_SYN | CL_TCP_FIN)) ? 1 : 0);
-    return cl_engine_feed(c->eng, &p);
+    return feed_checked(c->eng, &p);
 }
 
 static const cl_result *send_buf(conn *c, int from_client, const buf *x)

@@ -91,11 +91,13 @@ static const char *error_name(uint32_t code)
 }
 
 /* The conversation's MAPI side; made when `make`, else NULL if it has none. */
-static mapi_conn *conn_of(const mapi_state *st, const cl_conv *conv, bool make)
+static mapi_conn *conn_of(const mapi_state *st, cl_conv *conv, bool make)
 {
     mapi_slot *slot = cl_conv_slot(conv, st->slot);
-    if (!slot->conn && make)
+    if (!slot->conn && make) {
         slot->conn = g_new0(mapi_conn, 1);
+        cl_conv_resized(conv);
+    }
     return slot->conn;
 }
 

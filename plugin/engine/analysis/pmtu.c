@@ -630,9 +630,18 @@ static void at_end(const pass *p, int from)
     borrowed_verdict(p, from);
 }
 
+/* What pmtu_slot_bytes counts that a packet may change: the rings' capacities, and the losses' frame lists. */
+static bool slot_may_resize(const pmtu_slot *slot, uint32_t caps_before[2])
+{
+    return slot->side[0].loss || slot->side[1].loss || slot->side[0].segs.cap != caps_before[0] ||
+           slot->side[1].segs.cap != caps_before[1];
+}
+
 static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
 {
     pass p = {x, conv, slot, pkt, ((pmtu_state *)state)->paths};
+    uint32_t caps_before[2] = {p.slot->side[0].segs.cap, p.slot->side[1].segs.cap};
+    bool had_loss = p.slot->side[0].loss || p.slot->side[1].loss;
     int from = facts->from;
     pmtu_side *me = &p.slot->side[from], *peer = &p.slot->side[!from];
     if (pkt->tcp_flags & CL_TCP_SYN) {
@@ -649,6 +658,8 @@ static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
         note_data(&p, from);
     if (facts->ends)
         at_end(&p, from);
+    if (had_loss || slot_may_resize(p.slot, caps_before))
+        cl_conv_resized(conv);
 }
 
 static void pmtu_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
@@ -725,6 +736,7 @@ static void pmtu_after_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, co
         return;
     for (int i = 0; i < 2; i++)
         cl_segs_clear(&((pmtu_slot *)slot)->side[i].segs);
+    cl_conv_resized(conv);
 }
 
 static size_t pmtu_slot_bytes(const void *slot)

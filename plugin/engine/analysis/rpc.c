@@ -311,9 +311,8 @@ static void gap_lost(const rpc_pass *p, rpc_dir *d)
     read_held(p, d, true);
 }
 
-static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+static void read_tcp(void *state, cl_ctx *x, cl_conv *conv, rpc_slot *rs, const cl_packet *pkt, cl_facts *facts)
 {
-    rpc_slot *rs = slot;
     for (int side = 0; rs->conn && side < 2; side++) {
         rpc_dir *held = &rs->conn->dir[side];
         bool acked_past = side != facts->from && (pkt->tcp_flags & CL_TCP_ACK) && SEQ_GT(pkt->ack, held->next_seq);
@@ -334,6 +333,15 @@ static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const 
     stretch s = {pkt->seq, pkt->payload, pkt->payload_caplen, pkt->tcp_len};
     take_stretch(&p, d, &s);
     read_held(&p, d, false);
+}
+
+/* Its buffers, contexts and calls change with any PDU: a DCE/RPC conversation is counted after each packet. */
+static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    rpc_slot *rs = slot;
+    read_tcp(state, x, conv, rs, pkt, facts);
+    if (rs->conn)
+        cl_conv_resized(conv);
 }
 
 static void rpc_slot_free(void *state, cl_conv *conv, void *slot)

@@ -86,6 +86,7 @@ static cl_conv *conv_new(cl_convs *t, const cl_tuple *tuple)
     }
     /* the newest connection on a port pair owns the tuple (ICMP quotes the newest) */
     cl_lru_insert(&t->table, &conv->tuple, conv, &conv->node);
+    cl_conv_resized(conv); /* counted for the first time after its first packet */
     return conv;
 }
 
@@ -400,11 +401,35 @@ void cl_track_after(cl_conv *conv, int from, const cl_packet *pkt, uint32_t epoc
 }
 
 /* Its table entry is one hash table entry: the order's list node lives inside the conversation. */
-void cl_conv_charge(cl_convs *t, cl_conv *conv)
+static uint32_t conv_bytes(const cl_convs *t, const cl_conv *conv)
 {
     size_t n = sizeof(*conv) + t->slot_bytes + CL_ENTRY_BYTES + t->hooks.bytes(conv, t->hooks.data);
+    return (uint32_t)MIN(n, UINT32_MAX);
+}
+
+void cl_conv_charge(cl_convs *t, cl_conv *conv)
+{
+    uint32_t n = conv_bytes(t, conv);
     t->bytes = t->bytes - conv->charged + n;
-    conv->charged = (uint32_t)MIN(n, UINT32_MAX);
+    conv->charged = n;
+    conv->recount = false;
+}
+
+static bool charges_exact_in(const cl_convs *t, const GQueue *q, size_t *sum)
+{
+    for (const GList *l = q->head; l; l = l->next) {
+        const cl_conv *conv = l->data;
+        if (conv->charged != conv_bytes(t, conv))
+            return false;
+        *sum += conv->charged;
+    }
+    return true;
+}
+
+bool cl_convs_charges_exact(const cl_convs *t)
+{
+    size_t sum = 0;
+    return charges_exact_in(t, &t->table.order, &sum) && charges_exact_in(t, &t->table.pinned, &sum) && sum == t->bytes;
 }
 
 /* Memory stays flat over many short connections: a connection closed by both FINs and fully acknowledged

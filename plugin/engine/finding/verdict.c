@@ -59,8 +59,10 @@ bool cl_verdict_offer(cl_verdicts *vs, cl_conv *conv, cl_finding *f)
     /* a rewording only: the end of the conversation shows the latest one */
     bool reworded =
         same && f->confidence == v->confidence && cl_numbers_equal(&f->num, &v->numbers) && f->experts == v->experts;
-    if (!v)
+    if (!v) {
         v = slot->verdict = g_new0(conv_verdict, 1);
+        cl_conv_resized(conv);
+    }
     v->cause = f->cause;
     v->confidence = f->confidence;
     cl_text_free(v->summary);
@@ -234,6 +236,7 @@ void cl_verdict_withdraw(cl_verdicts *vs, cl_conv *conv, cl_cause cause, cl_fram
         return;
     cl_verdict_slot_free(vs, conv);
     slot->verdict = NULL;
+    cl_conv_resized(conv);
     vs->withdrawn[cause]++;
     cl_result *r = cl_result_for(f, conv);
     r->withdrawn = cause;
