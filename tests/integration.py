@@ -636,9 +636,15 @@ def check_mapi(name, t, one):
     if ntlm and auth3:
         check(f"{name}: NTLM user {ntlm} read from {len(auth3)} auth3 PDUs",
               all(row(f)["connlost.rpc.auth_user"] == ntlm for f in auth3))
+    binds = ints(t.get("rpc_bind_frames"))  # the frames that complete each bind: as TCP delivers it
+    missed = [f for f in binds if not {"bind", "alter_context"} & set(row(f)["connlost.rpc.ptype"].split(", ")) or
+              not row(f)["connlost.rpc.interface"]]
+    check(f"{name}: {len(binds)} binds read, each on its frame and with its interface", binds and not missed,
+          str([(f, row(f)["connlost.rpc.ptype"], row(f)["connlost.rpc.interface"]) for f in missed[:5]]))
     acks = pairs(t.get("rpc_bind_ack_frames"))
-    check(f"{name}: {len(acks)} bind answers read", acks and all("accepted" in row(f)["connlost.rpc.bind_result"]
-                                                               for f in acks))
+    check(f"{name}: {len(acks)} bind answers read, with the interface accepted",
+          acks and all("accepted" in row(f)["connlost.rpc.bind_result"] and row(f)["connlost.rpc.interface"]
+                       for f in acks))
     epm = ints(t.get("epm_map_frames"))
     if len(epm) == 2:
         check(f"{name}: EPM answer frame {epm[1]} teaches EMSMDB at port {t.get('epm_port')}",

@@ -54,7 +54,12 @@ facts: mapiapp.py facts PCAP [--server-log FILE] [--vantage client|server]
   tshark (dcerpc / epm / ntlmssp dissectors, port 6001 decoded as DCE/RPC)
   and the raw TCP payload (NDR stubs, which tshark 4.0 does not decode for
   EcDoConnectEx); with --server-log, a comment line comparing them with the
-  server's log.
+  server's log.  --by-seq: each direction is put back together by TCP
+  sequence number (out-of-order segments held, retransmitted bytes taken
+  once; a PDU belongs to the frame that completes it) and tshark reassembles
+  out of order (tcp.reassemble_out_of_order), for captures with loss
+  (mapi-split); without it, payload is taken in frame order, retransmissions
+  skipped.
 Logs go to stderr.
 """
 import argparse, hashlib, hmac, json, os, select, signal, socket, struct, subprocess, sys, threading, time, uuid
@@ -988,7 +993,7 @@ def client(a):
 TS_FIELDS = ["frame.number", "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack",
              "tcp.flags.reset", "tcp.flags.fin", "tcp.analysis.retransmission", "tcp.payload",
              "dcerpc.pkt_type", "dcerpc.cn_call_id", "dcerpc.opnum", "dcerpc.cn_ack_result",
-             "epm.proto.tcp_port", "ntlmssp.auth.domain", "ntlmssp.auth.username", "dcerpc.auth_level"]
+             "epm.proto.tcp_port", "ntlmssp.auth.domain", "ntlmssp.auth.username", "dcerpc.auth_level", "tcp.seq"]
 
 
 def truthy(v):
@@ -1001,6 +1006,8 @@ def facts(a):
         sys.exit("facts: the connlost plugin is loaded by tshark; run as root / without it")
     cmd = ["tshark", "-n", "-r", a.pcap, "-d", "tcp.port==%d,dcerpc" % a.port, "-T", "fields",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]
+    if a.by_seq:
+        cmd[1:1] = ["-o", "tcp.reassemble_out_of_order:TRUE"]
     for f in TS_FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -1016,6 +1023,7 @@ def facts(a):
     pdus = []                           # (frame, stream, to_server, pdu dict)
     ends = {}                           # stream -> (first rst frame, last fin frame)
     ts_ptypes = {}
+    seqs = {}                           # --by-seq: (stream, to_server) -> [next relative seq, {seq: bytes} held]
     for r in rows:
         fr, st = int(r["frame.number"]), r["tcp.stream"]
         if st == "":
@@ -1031,12 +1039,32 @@ def facts(a):
         if r["dcerpc.pkt_type"]:
             ts_ptypes[fr] = [int(x) for x in r["dcerpc.pkt_type"].split("|")]
         pl = r["tcp.payload"].replace(":", "")
-        if not pl or truthy(r["tcp.analysis.retransmission"]):
+        if not pl or (truthy(r["tcp.analysis.retransmission"]) and not a.by_seq):
             continue
         srvp = server_port.get(st, min(sp, dp))
         to_srv = dp == srvp
         k = (st, to_srv)
-        b = bufs.get(k, b"") + bytes.fromhex(pl)
+        if a.by_seq:                    # relative seq: the first data byte after the SYN is 1
+            q = seqs.setdefault(k, [1, {}])
+            d = bytes.fromhex(pl)
+            s0 = int(r["tcp.seq"])
+            if len(d) > len(q[1].get(s0, b"")):
+                q[1][s0] = d
+            new = b""
+            while True:
+                for s1 in [s1 for s1 in q[1] if s1 + len(q[1][s1]) <= q[0]]:
+                    del q[1][s1]        # bytes already taken
+                nxt = [s1 for s1 in q[1] if s1 <= q[0]]
+                if not nxt:
+                    break
+                s1 = min(nxt)
+                new += q[1][s1][q[0] - s1:]
+                q[0] = s1 + len(q[1].pop(s1))
+            if not new:
+                continue
+            b = bufs.get(k, b"") + new
+        else:
+            b = bufs.get(k, b"") + bytes.fromhex(pl)
         while len(b) >= 16:
             flen = struct.unpack_from("<H", b, 8)[0]
             if b[0] != 5 or flen < 16:
@@ -1232,6 +1260,7 @@ def main():
     p.add_argument("--lifetime", type=float, default=150)
     p.add_argument("--vantage", choices=["client", "server"], default="client")
     p.add_argument("--server-log", default="")
+    p.add_argument("--by-seq", action="store_true")
     a = ARGS = p.parse_args()
     ROLE = a.role
     if a.role == "facts":

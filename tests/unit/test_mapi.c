@@ -237,9 +237,10 @@ static const cl_result *logon(conn *c, uint32_t call_id, uint8_t handle_byte, ui
 static bool has_text(const char *s, const char *part) { return s && strstr(s, part); }
 
 /* How a buffer goes on the wire: in pieces of `cut` bytes, or (CUT_REORDER) 30-byte pieces with the second and
- * third swapped, or (CUT_RETRANSMIT) 30-byte pieces with the second lost and retransmitted after all the others.
+ * third swapped, or (CUT_RETRANSMIT) 30-byte pieces with the second lost and retransmitted after all the others, or
+ * (CUT_FIRST_LATE) 30-byte pieces with the first lost and retransmitted after all the others.
  * Returns the result of the last frame sent. */
-enum { CUT_REORDER = -1, CUT_RETRANSMIT = -2 };
+enum { CUT_REORDER = -1, CUT_RETRANSMIT = -2, CUT_FIRST_LATE = -3 };
 
 static const cl_result *send_cut(conn *c, int from_client, const buf *x, int cut)
 {
@@ -252,6 +253,8 @@ static const cl_result *send_cut(conn *c, int from_client, const buf *x, int cut
             i = 3 - k;
         if (cut == CUT_RETRANSMIT && pieces > 2)
             i = k == pieces - 1 ? 1 : k + (k >= 1);
+        if (cut == CUT_FIRST_LATE && pieces > 1)
+            i = k == pieces - 1 ? 0 : k + 1;
         uint32_t off = i * size, len = MIN(size, (uint32_t)x->n - off);
         c->seq[!from_client] = base + off;
         r = seg(c, from_client, CL_TCP_ACK | CL_TCP_PSH, x->b + off, len, len);
@@ -275,10 +278,11 @@ static const cl_result *logon_cut(conn *c, uint32_t call_id, uint8_t handle_byte
 
 /* One MAPI session (a bind, two logons, the connection reset with both open: two leaks) sent as networks cut it:
  * segments of 1, 9, 10, 16 and 1460 bytes (a PDU header split anywhere), two segments swapped, a segment lost and
- * retransmitted after the others: the same sessions, user and leaks every time. */
+ * retransmitted after the others, each PDU's first segment so (the bind's is the connection's first data: it is
+ * not known as DCE/RPC yet when the rest comes): the same sessions, user and leaks every time. */
 static void test_segmentation(void)
 {
-    static const int cuts[] = {1, 9, 10, 16, 1460, CUT_REORDER, CUT_RETRANSMIT};
+    static const int cuts[] = {1, 9, 10, 16, 1460, CUT_REORDER, CUT_RETRANSMIT, CUT_FIRST_LATE};
     cl_config cfg;
     cl_config_defaults(&cfg);
     for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
@@ -580,6 +584,56 @@ static void test_stream(void)
     cl_engine_free(c.eng);
 }
 
+/* A stream whose first segment comes late is held for until it shows what it is: the bind it completes is read on
+ * the frame that completes it; other bytes (an HTTP request) are no DCE/RPC; a first segment that never comes
+ * (the receiver acknowledges past it) leaves the stream to the next PDU that starts a segment. */
+static void test_first_segment_late(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50001, 6001);
+    buf x;
+    bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
+    uint32_t start = c.seq[0];
+    c.seq[0] = start + 30;
+    const cl_result *r = seg(&c, 1, CL_TCP_ACK, x.b + 30, (uint32_t)x.n - 30, (uint32_t)x.n - 30);
+    CHECK(!r || !r->rpc); /* held: nothing is read before the bytes it follows */
+    c.seq[0] = start;
+    r = seg(&c, 1, CL_TCP_ACK, x.b, 30, 30);
+    CHECK(r && r->rpc && strcmp(r->rpc->ptype, "bind") == 0 && has_text(r->rpc->interface, "EMSMDB"));
+    cl_engine_free(c.eng);
+
+    c = (conn){.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50002, 80);
+    static const char http[] = "GET /owa/ HTTP/1.1\r\nHost: mail.contoso.com\r\nUser-Agent: test\r\n\r\n";
+    uint32_t n = (uint32_t)strlen(http);
+    start = c.seq[0];
+    c.seq[0] = start + 20;
+    CHECK(!seg(&c, 1, CL_TCP_ACK, (const uint8_t *)http + 20, n - 20, n - 20));
+    c.seq[0] = start;
+    r = seg(&c, 1, CL_TCP_ACK, (const uint8_t *)http, 20, 20);
+    CHECK(!r || !r->rpc);
+    c.seq[0] = start + n;
+    r = seg(&c, 0, CL_TCP_ACK | CL_TCP_PSH, (const uint8_t *)"HTTP/1.1 200 OK\r\n\r\n", 19, 19);
+    CHECK(!r || !r->rpc);
+    cl_engine_free(c.eng);
+
+    c = (conn){.eng = cl_engine_new(&cfg), .time = 100};
+    open_conn(&c, 50003, 6001);
+    bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
+    c.seq[0] += 30; /* the bind's first 30 bytes are never captured */
+    CHECK(!seg(&c, 1, CL_TCP_ACK, x.b + 30, (uint32_t)x.n - 30, (uint32_t)x.n - 30));
+    r = seg(&c, 0, CL_TCP_ACK, NULL, 0, 0); /* acknowledged: they arrived, the capture lacks them */
+    CHECK(!r || !r->rpc);
+    buf stub;
+    connect_request_stub(&stub, DN);
+    request_pdu(&x, 2, 10, &stub, NULL, 0);
+    r = send_buf(&c, 1, &x);
+    CHECK(r && r->rpc && strcmp(r->rpc->ptype, "request") == 0);
+    cl_engine_free(c.eng);
+}
+
 /* Garbage, lying lengths and table bounds: no crash, no reads out of bounds (run under ASan by fuzz-long). */
 static void test_bad_input(void)
 {
@@ -763,6 +817,7 @@ int main(void)
     test_sealed();
     test_endpoint_learning();
     test_stream();
+    test_first_segment_late();
     test_segmentation();
     test_bad_input();
     test_fragmented_response();

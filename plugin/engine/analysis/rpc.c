@@ -36,6 +36,7 @@ static void read_pdu(const rpc_pass *p, const pdu_view *v)
 {
     rpc_conn *rpc = p->rpc;
     uint8_t ptype = cl_pdu_at(v, 2)[0];
+    rpc->provisional = false;
     cl_rpc_info *info = info_of(p);
     append_ptype(p, info, cl_rpc_ptype_name(ptype));
     if (rpc->client < 0 && (ptype == PT_BIND || ptype == PT_ALTER || ptype == PT_REQUEST || ptype == PT_AUTH3))
@@ -185,9 +186,18 @@ static bool may_start_pdu(const uint8_t *b, uint32_t n)
            (n < 6 || b[5] <= 3);
 }
 
+/* The side's first data segment, and the bytes before it are missing: its SYN is in the capture, nothing else
+ * it sent carried data, and this segment starts after its first byte (the one before was lost and will be
+ * retransmitted, or comes late). */
+static bool first_segment_late(const cl_side *sender, const cl_packet *pkt)
+{
+    return sender->syn_seen && !sender->last_data_frame && SEQ_GT(pkt->seq, sender->isn + 1);
+}
+
 /* Whether to read this conversation as DCE/RPC: a PDU header at the start of one of its first payload
- * segments, or an endpoint learned to serve an interface. */
-static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_packet *pkt)
+ * segments, or an endpoint learned to serve an interface; provisionally, a stream whose first segment came
+ * late, until the bytes before it show what it is. */
+static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_side *sender, const cl_packet *pkt)
 {
     if (slot->conn)
         return true;
@@ -196,11 +206,25 @@ static bool rpc_start(const rpc_state *st, rpc_slot *slot, const cl_packet *pkt)
     slot->probes++;
     bool known = cl_lru_count(&st->endpoints) && (cl_rpc_endpoint_lookup(st, &pkt->ip.dst, pkt->dport) ||
                                                   cl_rpc_endpoint_lookup(st, &pkt->ip.src, pkt->sport));
-    if (!may_start_pdu(pkt->payload, pkt->payload_caplen) && !known)
+    bool provisional = !known && !may_start_pdu(pkt->payload, pkt->payload_caplen);
+    if (provisional && !first_segment_late(sender, pkt))
         return false;
     slot->conn = g_new0(rpc_conn, 1);
     slot->conn->client = -1;
+    slot->conn->provisional = provisional;
     return true;
+}
+
+/* A direction whose SYN is in the capture and none of whose bytes was seen yet starts at a PDU boundary, its
+ * first byte: a segment after it that comes first is held until the bytes before it arrive, as TCP delivers
+ * them, rather than taken for where the stream starts. */
+static void seed(rpc_dir *d, const cl_side *sender)
+{
+    if (d->has_next || !sender->syn_seen || sender->last_data_frame)
+        return;
+    d->next_seq = sender->isn + 1;
+    d->has_next = true;
+    d->synced = true;
 }
 
 /* A stretch of one direction's bytes: where it starts, its bytes in the capture, its length on the wire. */
@@ -313,6 +337,7 @@ static void gap_lost(const rpc_pass *p, rpc_dir *d)
 
 static void read_tcp(void *state, cl_ctx *x, cl_conv *conv, rpc_slot *rs, const cl_packet *pkt, cl_facts *facts)
 {
+    const cl_side *sender = &conv->side[facts->from];
     for (int side = 0; rs->conn && side < 2; side++) {
         rpc_dir *held = &rs->conn->dir[side];
         bool acked_past = side != facts->from && (pkt->tcp_flags & CL_TCP_ACK) && SEQ_GT(pkt->ack, held->next_seq);
@@ -321,10 +346,11 @@ static void read_tcp(void *state, cl_ctx *x, cl_conv *conv, rpc_slot *rs, const 
             gap_lost(&of_side, held);
         }
     }
-    if (!pkt->payload || !pkt->payload_caplen || !rpc_start(state, rs, pkt))
+    if (!pkt->payload || !pkt->payload_caplen || !rpc_start(state, rs, sender, pkt))
         return;
     rpc_pass p = {state, x, conv, rs->conn, pkt, facts->from};
     rpc_dir *d = &rs->conn->dir[facts->from];
+    seed(d, sender);
     bool after_gap = d->synced && d->has_next && SEQ_GT(pkt->seq, d->next_seq);
     if (after_gap && pkt->payload_caplen == pkt->tcp_len && hold(d, pkt))
         return;
@@ -335,22 +361,8 @@ static void read_tcp(void *state, cl_ctx *x, cl_conv *conv, rpc_slot *rs, const 
     read_held(&p, d, false);
 }
 
-/* Its buffers, contexts and calls change with any PDU: a DCE/RPC conversation is counted after each packet. */
-static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+static void conn_free(rpc_conn *rpc)
 {
-    rpc_slot *rs = slot;
-    read_tcp(state, x, conv, rs, pkt, facts);
-    if (rs->conn)
-        cl_conv_resized(conv);
-}
-
-static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
-{
-    (void)state;
-    (void)conv;
-    rpc_conn *rpc = ((rpc_slot *)slot)->conn;
-    if (!rpc)
-        return;
     for (int i = 0; i < 2; i++) {
         dir_reset(&rpc->dir[i]);
         drop_held(&rpc->dir[i]);
@@ -362,6 +374,39 @@ static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
     if (rpc->calls)
         g_hash_table_destroy(rpc->calls);
     g_free(rpc);
+}
+
+/* A provisional connection whose gap filled with bytes that are no PDU (or never filled): neither direction is at
+ * a PDU boundary any more and nothing is held. */
+static bool no_pdu_ahead(const rpc_conn *rpc)
+{
+    for (int i = 0; i < 2; i++)
+        if (rpc->dir[i].synced || rpc->dir[i].held.head)
+            return false;
+    return true;
+}
+
+/* Its buffers, contexts and calls change with any PDU: a DCE/RPC conversation is counted after each packet. */
+static void rpc_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const cl_packet *pkt, cl_facts *facts)
+{
+    rpc_slot *rs = slot;
+    bool had_conn = rs->conn;
+    read_tcp(state, x, conv, rs, pkt, facts);
+    if (rs->conn && rs->conn->provisional && no_pdu_ahead(rs->conn)) {
+        conn_free(rs->conn);
+        rs->conn = NULL;
+    }
+    if (had_conn || rs->conn)
+        cl_conv_resized(conv);
+}
+
+static void rpc_slot_free(void *state, cl_conv *conv, void *slot)
+{
+    (void)state;
+    (void)conv;
+    rpc_conn *rpc = ((rpc_slot *)slot)->conn;
+    if (rpc)
+        conn_free(rpc);
 }
 
 /* Its PDU buffers are counted at their most (a head and a tail being trimmed, each direction). */

@@ -13,7 +13,7 @@
 typedef struct {
     bool synced; /* next_seq is at a PDU boundary, or inside the PDU being assembled */
     bool has_next;
-    uint32_t next_seq;   /* end of the bytes seen: older ones are retransmissions, even while out of sync */
+    uint32_t next_seq;   /* end of the bytes seen (or the stream's first byte): older ones are retransmissions */
     uint32_t pdu_len;    /* frag_length of the PDU being assembled, 0 until its header is complete */
     uint32_t pdu_got;    /* its bytes seen so far */
     GByteArray *head;    /* its first bytes, up to CL_RPC_HEAD */
@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
     rpc_dir dir[2];    /* by conversation side */
     int8_t client;     /* the side that binds and calls, -1 until known */
+    bool provisional;  /* made for a stream whose first segment came late, before any PDU was read: undone if
+                          the bytes that fill the gap are no DCE/RPC */
     GArray *contexts;  /* rpc_ctx, few (bounded) */
     GArray *proposed;  /* uint16_t context ids of the latest bind / alter_context, in order */
     GHashTable *calls; /* call_id -> cl_rpc_call* (bounded) */
