@@ -98,7 +98,6 @@ static void list_hooks(cl_engine *eng)
         LIST(side_reset)
         LIST(slot_free)
         LIST(slot_bytes)
-        LIST(state_bytes)
         LIST(shed)
 #undef LIST
     }
@@ -130,7 +129,8 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     cl_results_init(&eng->results, eng->cfg.max_results_mb);
     cl_verdicts_init(&eng->verdicts, &eng->convs, &eng->results, 0);
     eng->tables = g_ptr_array_new();
-    eng->x = (cl_ctx){&eng->cfg, &eng->convs, &eng->verdicts, eng->tables, false, {&eng->results, NULL}};
+    eng->x =
+        (cl_ctx){&eng->cfg, &eng->convs, &eng->verdicts, eng->tables, false, {&eng->results, NULL}, &eng->kept_bytes};
     cl_core_add_table(&eng->x, &eng->convs.table);
     cl_core_add_table(&eng->x, &eng->convs.closed);
     for (size_t i = 0; i < cl_registry_len; i++)
@@ -212,13 +212,8 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
         feed_tcp(eng, x, pkt, reassembled);
 }
 
-size_t cl_engine_state_bytes(const cl_engine *eng)
-{
-    size_t n = eng->convs.bytes + eng->tables_bytes;
-    EACH (eng, state_bytes, i)
-        n += HOOK(eng, state_bytes, i)(STATE(eng, state_bytes, i));
-    return n;
-}
+/* Each part keeps its own sum as it changes: the cap is checked on every frame (test_flood). */
+size_t cl_engine_state_bytes(const cl_engine *eng) { return eng->convs.bytes + eng->tables_bytes + eng->kept_bytes; }
 
 size_t cl_engine_result_bytes(const cl_engine *eng) { return eng->results.bytes; }
 

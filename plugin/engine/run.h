@@ -37,9 +37,9 @@ struct cl_engine {
     CL_HOOK_LIST(side_reset);
     CL_HOOK_LIST(slot_free);
     CL_HOOK_LIST(slot_bytes);
-    CL_HOOK_LIST(state_bytes);
     CL_HOOK_LIST(shed);
     size_t tables_bytes; /* what the entries of the tables counted against max_state_mb cost, kept by the tables */
+    size_t kept_bytes;   /* what the analyses keep outside them, kept by the analyses (cl_ctx.kept_bytes) */
     double first_time;   /* the capture's first frame */
     double clock;        /* the previous frame's time */
     bool state_cap_said;

@@ -32,8 +32,6 @@ struct cl_analysis {
      * its end */
     void *(*init)(cl_ctx *x, size_t slot);
     void (*free)(void *state);
-    /* bytes of engine-wide state outside its bounded tables, counted against max_state_mb */
-    size_t (*state_bytes)(const void *state);
     /* over max_state_mb: drop the oldest of what it keeps outside conversations; false if nothing is left */
     bool (*shed)(void *state);
 

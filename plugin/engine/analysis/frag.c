@@ -69,6 +69,7 @@ typedef struct {
     GHashTable *flows;     /* fragflow key -> fragflow* */
     cl_lru bound;          /* only its bound and its table-full note: max_fragments */
     uint32_t epoch;        /* the capture clock's epoch the datagrams' times belong to */
+    size_t *kept_bytes;    /* the engine's sum of what analyses keep: DATAGRAM_BYTES per datagram */
 } frag_state;
 
 static guint datagram_hash(gconstpointer k) { return cl_hash_bytes(k, DATAGRAM_KEY_LEN); }
@@ -96,6 +97,7 @@ static void *frag_init(cl_ctx *x, size_t slot)
 {
     frag_state *st = g_new0(frag_state, 1);
     st->slot = slot;
+    st->kept_bytes = x->kept_bytes;
     st->datagrams = g_hash_table_new_full(datagram_hash, datagram_equal, NULL, datagram_free);
     st->flows = g_hash_table_new_full(flow_hash, flow_equal, NULL, flow_free);
     g_queue_init(&st->awaited);
@@ -146,6 +148,7 @@ static void datagram_remove(frag_state *st, datagram *dg)
     flow_leave(st, dg);
     g_queue_delete_link(dg->declared_lost ? &st->declared : &st->awaited, dg->age_link);
     g_hash_table_remove(st->datagrams, dg);
+    *st->kept_bytes -= DATAGRAM_BYTES;
 }
 
 static cl_conv *conv_of(cl_ctx *x, const cl_addr *src, uint16_t sport, const cl_addr *dst, uint16_t dport,
@@ -298,6 +301,7 @@ static datagram *datagram_new(frag_state *st, const datagram *key, const cl_pack
     g_hash_table_insert(st->datagrams, dg, dg);
     g_queue_push_tail(&st->awaited, dg);
     dg->age_link = st->awaited.tail;
+    *st->kept_bytes += DATAGRAM_BYTES;
 
     fragflow fkey;
     memset(&fkey, 0, sizeof(fkey));
@@ -456,16 +460,11 @@ static void frag_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
         g_hash_table_insert(st->datagrams, dg, dg);
         g_queue_push_tail(&st->declared, dg);
         dg->age_link = st->declared.tail;
+        *st->kept_bytes += DATAGRAM_BYTES;
     }
     cl_conv *conv = conv_of(x, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto);
     declare_lost(st, x, conv, pkt->inner.id, 0, pkt->frame);
     cl_conv_charge(x->convs, conv);
-}
-
-static size_t frag_state_bytes(const void *state)
-{
-    const frag_state *st = state;
-    return (st->awaited.length + st->declared.length) * DATAGRAM_BYTES;
 }
 
 static void frag_slot_free(void *state, cl_conv *conv, void *slot)
@@ -506,7 +505,6 @@ const cl_analysis cl_analysis_frag = {
     .slot_size = sizeof(frag_slot),
     .init = frag_init,
     .free = frag_free,
-    .state_bytes = frag_state_bytes,
     .shed = frag_shed,
     .on_ip = frag_on_ip,
     .on_icmp = frag_on_icmp,

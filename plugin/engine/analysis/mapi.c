@@ -63,11 +63,11 @@ struct mapi_client {
 typedef struct {
     const cl_config *cfg;
     size_t slot;
-    cl_lru sessions; /* by handle */
-    cl_lru users;    /* by name */
-    cl_lru clients;  /* by address */
-    uint32_t late;   /* EMSMDB connections that began before the capture */
-    size_t logons;   /* logon times the clients hold */
+    cl_lru sessions;    /* by handle */
+    cl_lru users;       /* by name */
+    cl_lru clients;     /* by address */
+    uint32_t late;      /* EMSMDB connections that began before the capture */
+    size_t *kept_bytes; /* the engine's sum of what analyses keep: LOGON_BYTES per logon time the clients hold */
 } mapi_state;
 
 #define LOGON_BYTES (sizeof(double) + CL_ENTRY_BYTES)
@@ -139,7 +139,7 @@ static void client_evict(void *entry, void *data)
     mapi_state *st = data;
     mapi_client *c = entry;
     cl_lru_remove(&st->clients, &c->addr, c, &c->node);
-    st->logons -= c->logons.length;
+    *st->kept_bytes -= c->logons.length * LOGON_BYTES;
     g_queue_clear_full(&c->logons, g_free);
     g_free(c);
 }
@@ -150,13 +150,14 @@ static void *mapi_init(cl_ctx *x, size_t slot)
     const cl_config *cfg = x->cfg;
     st->cfg = cfg;
     st->slot = slot;
+    st->kept_bytes = x->kept_bytes;
     cl_lru_init(&st->sessions, handle_hash, handle_equal, cfg->max_mapi_sessions,
                 sizeof(mapi_session) + CL_ENTRY_BYTES);
     cl_lru_describe(&st->sessions, "MAPI sessions, users and clients", "max_mapi_sessions",
                     "the oldest are forgotten and session counts are lower bounds", session_evict, st);
     cl_lru_init(&st->users, g_str_hash, g_str_equal, cfg->max_mapi_sessions, sizeof(mapi_user) + 2 * CL_ENTRY_BYTES);
     cl_lru_describe(&st->users, NULL, NULL, NULL, user_evict, st);
-    /* a client's logon times are counted as it holds them (state_bytes), not at the most it may hold */
+    /* a client's logon times are counted as it holds them (kept_bytes), not at the most it may hold */
     cl_lru_init(&st->clients, cl_addr_hash, cl_addr_equal, cfg->max_mapi_sessions,
                 sizeof(mapi_client) + CL_ENTRY_BYTES);
     cl_lru_describe(&st->clients, NULL, NULL, NULL, client_evict, st);
@@ -258,10 +259,10 @@ static void logon_request(void *state, cl_ctx *x, const cl_rpc_event *e)
     double *t = g_new(double, 1);
     *t = e->pkt->time;
     g_queue_push_tail(&c->logons, t);
-    st->logons++;
+    *st->kept_bytes += LOGON_BYTES;
     while (c->logons.length > st->cfg->mapi_burst_count) {
         g_free(g_queue_pop_head(&c->logons));
-        st->logons--;
+        *st->kept_bytes -= LOGON_BYTES;
     }
     double oldest = *(double *)g_queue_peek_head(&c->logons);
     bool burst = c->logons.length >= st->cfg->mapi_burst_count && e->pkt->time - oldest <= st->cfg->mapi_burst_s;
@@ -557,8 +558,6 @@ static void mapi_report(const void *state, GString *s, GHashTable *only)
     g_ptr_array_free(users, TRUE);
 }
 
-static size_t mapi_state_bytes(const void *state) { return ((const mapi_state *)state)->logons * LOGON_BYTES; }
-
 static const cl_rpc_listener mapi_listener = {logon_request, logon, disconnect, late};
 
 static const cl_pref mapi_prefs[] = {
@@ -587,7 +586,6 @@ const cl_analysis cl_analysis_mapi = {
     .slot_size = sizeof(mapi_slot),
     .init = mapi_init,
     .free = mapi_free,
-    .state_bytes = mapi_state_bytes,
     .after_tcp = mapi_after_tcp,
     .slot_free = mapi_slot_free,
     .slot_bytes = mapi_slot_bytes,

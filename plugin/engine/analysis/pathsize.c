@@ -14,11 +14,6 @@ uint32_t cl_pmtu_plateau(uint32_t above, uint32_t below)
     return above;
 }
 
-uint32_t cl_header_bytes(const cl_conv *conv, const cl_side *s)
-{
-    return cl_ip_header_len(s->addr.family) + 20 + (conv->side[0].timestamps && conv->side[1].timestamps ? 12 : 0);
-}
-
 const char *cl_ptb_name(const cl_side *s)
 {
     return s->addr.family == 6 ? "ICMPv6 Packet Too Big" : "ICMP fragmentation needed";

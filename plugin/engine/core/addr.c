@@ -28,8 +28,6 @@ gboolean cl_addr_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, s
 guint cl_tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
 gboolean cl_tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
 
-uint32_t cl_ip_header_len(uint8_t family) { return family == 6 ? 40 : 20; }
-
 static int endpoint_cmp(const cl_addr *a, uint16_t pa, const cl_addr *b, uint16_t pb)
 {
     int c = memcmp(a, b, sizeof(cl_addr));

@@ -70,8 +70,6 @@ void cl_convs_free(cl_convs *t)
     cl_lru_destroy(&t->closed);
 }
 
-void cl_conv_touch(cl_convs *t, cl_conv *conv) { cl_lru_touch(&t->table, &conv->node); }
-
 static cl_conv *conv_new(cl_convs *t, const cl_tuple *tuple)
 {
     cl_lru_make_room(&t->table);
@@ -98,7 +96,7 @@ int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport)
 {
     for (int i = 0; i < 2; i++) {
         const cl_side *s = &conv->side[i];
-        if (s->seen && memcmp(&s->addr, src, sizeof(*src)) == 0 && s->port == sport)
+        if (s->seen && s->port == sport && cl_addr_same(&s->addr, src))
             return i;
     }
     return -1;
@@ -206,7 +204,7 @@ static int side_carrying(const cl_conv *conv, const cl_packet *pkt)
 {
     int from = cl_side_of(conv, &pkt->ip.src, pkt->sport);
     const cl_side *to = &conv->side[!from];
-    return from >= 0 && to->port == pkt->dport && memcmp(&to->addr, &pkt->ip.dst, sizeof(to->addr)) == 0 ? from : -1;
+    return from >= 0 && to->port == pkt->dport && cl_addr_same(&to->addr, &pkt->ip.dst) ? from : -1;
 }
 
 /* Without a SYN from the client, its first packet tells the roles: the receiver of a SYN-ACK (the capture
@@ -345,9 +343,10 @@ static uint32_t print_of(const cl_packet *pkt)
     uint64_t h = 0x9e3779b97f4a7c15u;
     uint32_t addr;
     memcpy(&addr, pkt->ip.src.bytes + (pkt->ip.src.family == 6 ? 12 : 0), 4);
-    uint32_t words[7] = {addr,         (uint32_t)pkt->sport << 16 | pkt->dport, pkt->ip.id, pkt->seq, pkt->ack,
-                         pkt->tcp_len, pkt->window << 8 | pkt->tcp_flags};
-    for (int i = 0; i < 7; i++)
+    uint64_t words[4] = {(uint64_t)addr << 32 | (uint32_t)pkt->sport << 16 | pkt->dport,
+                         (uint64_t)pkt->ip.id << 32 | pkt->seq, (uint64_t)pkt->ack << 32 | pkt->tcp_len,
+                         (uint64_t)pkt->window << 8 | pkt->tcp_flags};
+    for (int i = 0; i < 4; i++)
         h = (h ^ words[i]) * 0xff51afd7ed558ccdu;
     return (uint32_t)(h ^ (h >> 32));
 }

@@ -141,7 +141,8 @@ cl_conv *cl_conv_for_flow(cl_convs *t, const cl_addr *src, uint16_t sport, const
                           uint8_t proto);
 /* The newest conversation of a port pair, NULL if none; not counted as activity. */
 cl_conv *cl_conv_lookup(const cl_convs *t, const cl_tuple *tuple);
-void cl_conv_touch(cl_convs *t, cl_conv *conv);
+/* The conversation was active: it goes last in the eviction order. */
+static inline void cl_conv_touch(cl_convs *t, cl_conv *conv) { cl_lru_touch(&t->table, &conv->node); }
 /* The side that sends from (addr, port), -1 if neither. */
 int cl_side_of(const cl_conv *conv, const cl_addr *src, uint16_t sport);
 const char *cl_role(int side); /* "client" (side 0, the SYN sender) or "server" */

@@ -77,10 +77,8 @@ void cl_lru_remove(cl_lru *t, const void *key, void *entry, cl_lru_node *node)
         g_hash_table_remove(t->map, key);
 }
 
-void cl_lru_touch(cl_lru *t, cl_lru_node *node)
+void cl_lru_move_last(cl_lru *t, cl_lru_node *node)
 {
-    if (node->pinned || t->order.tail == &node->link)
-        return;
     g_queue_unlink(&t->order, &node->link);
     g_queue_push_tail_link(&t->order, &node->link);
 }

@@ -56,8 +56,14 @@ void cl_lru_make_room(cl_lru *t);
 void cl_lru_insert(cl_lru *t, const void *key, void *entry, cl_lru_node *node);
 /* Takes the entry out of the table's order; out of its map too when the map holds it for `key`. */
 void cl_lru_remove(cl_lru *t, const void *key, void *entry, cl_lru_node *node);
-/* The entry was used: it goes last in the eviction order. */
-void cl_lru_touch(cl_lru *t, cl_lru_node *node);
+void cl_lru_move_last(cl_lru *t, cl_lru_node *node);
+/* The entry was used: it goes last in the eviction order. Inline: most packets touch the entry that is last
+ * already (runs of one conversation), and the call cost more than that test. */
+static inline void cl_lru_touch(cl_lru *t, cl_lru_node *node)
+{
+    if (!node->pinned && t->order.tail != &node->link)
+        cl_lru_move_last(t, node);
+}
 void cl_lru_pin(cl_lru *t, cl_lru_node *node, bool pin);
 /* Evicts the least recently used entry; false if there is none. */
 bool cl_lru_shed(cl_lru *t);

@@ -15,6 +15,8 @@ typedef struct {
     GPtrArray *tables;       /* every bounded table (cl_lru*): counted against max_state_mb, each says when full */
     bool table_full_pending; /* one of them reached its bound on this frame */
     cl_frame frame;          /* this frame's result */
+    size_t *kept_bytes;      /* what the analyses keep outside conversations and tables, counted against
+                                max_state_mb: each adds and subtracts as it keeps and drops */
 } cl_ctx;
 
 /* The frame's result, made on first use, tied to `conv` (may be NULL). */
