@@ -264,3 +264,18 @@ cl_idle_run() {
     echo "client exit status $rc" >&2
     cl_wait "$SRV_PID" 20
 }
+
+# cl_mapi_server_start MAX_CONNS LIFETIME -- the MAPI scenarios' server (gen/mapiapp.py: EPM on 135, EMSMDB on
+# 6001, Exchange's 32-session limit) in NS_S, logging to $SLOG; returns once both ports listen. SRV_PID is set.
+cl_mapi_server_start() {
+    cl_bg SRV_PID $NS_S /usr/bin/python3 "$GEN_DIR/mapiapp.py" server $S4 --log "$SLOG" --limit 32 \
+        --max-conns "$1" --lifetime "$2"
+    cl_wait_listen $NS_S 135
+    cl_wait_listen $NS_S 6001
+}
+# cl_mapi_server_stop -- stop it by PID, and the delay line
+cl_mapi_server_stop() {
+    kill "$SRV_PID" 2>/dev/null || true
+    cl_wait "$SRV_PID" 5
+    cl_delay_stop
+}

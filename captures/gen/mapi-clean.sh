@@ -14,19 +14,14 @@ cl_setup 1500
 cl_ttl 128 128
 cl_delay $NS_R1 20 60
 cl_cap_start $N
-cl_bg SRV_PID $NS_S /usr/bin/python3 "$GEN_DIR/mapiapp.py" server $S4 --log "$SLOG" --limit 32 \
-    --max-conns 10 --lifetime 50
-cl_wait_listen $NS_S 135
-cl_wait_listen $NS_S 6001
+cl_mapi_server_start 10 50
 rc=0
 nsx $NS_C timeout 40 /usr/bin/python3 "$GEN_DIR/mapiapp.py" client $S4 --mode clean --logons 4 --gap 1.0 \
     --lifetime 35 || rc=$?
 echo "client exit status $rc" >&2
 cl_cap_stop $N
 cp "$SLOG" "$SLOG.cap"
-kill "$SRV_PID" 2>/dev/null || true
-cl_wait "$SRV_PID" 5
-cl_delay_stop
+cl_mapi_server_stop
 DN="/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=user1"
 for v in client server; do
     mapfile -t MF < <(/usr/bin/python3 "$GEN_DIR/mapiapp.py" facts "$CAP_DIR/$N-$v.pcap" --vantage $v \

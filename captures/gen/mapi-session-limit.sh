@@ -24,19 +24,14 @@ cl_ttl 128 128
 cl_fw $NS_R1 reject 1
 cl_delay $NS_R1 20 175
 cl_cap_start $N
-cl_bg SRV_PID $NS_S /usr/bin/python3 "$GEN_DIR/mapiapp.py" server $S4 --log "$SLOG" --limit 32 \
-    --max-conns 60 --lifetime 170
-cl_wait_listen $NS_S 135
-cl_wait_listen $NS_S 6001
+cl_mapi_server_start 60 170
 rc=0
 nsx $NS_C timeout 160 /usr/bin/python3 "$GEN_DIR/mapiapp.py" client $S4 --mode leak --idle 2.0 \
     --retries 2 --retry-gap 0.5 --max-logons 40 --lifetime 150 || rc=$?
 echo "client exit status $rc" >&2
 cl_cap_stop $N
 cp "$SLOG" "$SLOG.cap"              # the server's log as of the end of the capture
-kill "$SRV_PID" 2>/dev/null || true
-cl_wait "$SRV_PID" 5
-cl_delay_stop
+cl_mapi_server_stop
 DN="/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=user1"
 for v in client server; do
     case $v in

@@ -37,19 +37,14 @@ run_once() {
     nsx $NS_R1 iptables -A FORWARD -m statistic --mode random --probability $LOSS -j DROP
     cl_delay $NS_R1 20 60
     cl_cap_start $N
-    cl_bg SRV_PID $NS_S /usr/bin/python3 "$GEN_DIR/mapiapp.py" server $S4 --log "$SLOG" --limit 32 \
-        --max-conns 10 --lifetime 50
-    cl_wait_listen $NS_S 135
-    cl_wait_listen $NS_S 6001
+    cl_mapi_server_start 10 50
     local rc=0 v
     nsx $NS_C timeout 40 /usr/bin/python3 "$GEN_DIR/mapiapp.py" client $S4 --mode clean --logons $LOGONS --gap 1.0 \
         --lifetime 35 || rc=$?
     echo "client exit status $rc" >&2
     cl_cap_stop $N
     cp "$SLOG" "$SLOG.cap"
-    kill "$SRV_PID" 2>/dev/null || true
-    cl_wait "$SRV_PID" 5
-    cl_delay_stop
+    cl_mapi_server_stop
     DROPPED=$(nsx $NS_R1 iptables -L FORWARD -v -n -x | awk '$3 == "DROP" {print $1}')
     echo "r1 dropped $DROPPED packets" >&2
     [ "$rc" = 0 ] || return 1

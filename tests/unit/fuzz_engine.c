@@ -225,7 +225,8 @@ static const char *result_differs(const frame_rec *f)
         return "frag_lost_ids";
     if (!a->evidence != !f->evidence ||
         (a->evidence && (a->evidence->len != f->evidence->len ||
-                         memcmp(a->evidence->data, f->evidence->data, a->evidence->len * sizeof(uint32_t)))))
+                         (a->evidence->len && /* an empty GArray's data may be NULL: no memcmp on it */
+                          memcmp(a->evidence->data, f->evidence->data, a->evidence->len * sizeof(uint32_t))))))
         return "evidence";
     if (!a->rpc != !b->rpc)
         return "rpc";
