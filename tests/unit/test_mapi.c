@@ -208,6 +208,14 @@ static void open_conn(conn *c, uint16_t cport, uint16_t sport)
     seg(c, 1, CL_TCP_ACK, NULL, 0, 0);
 }
 
+/* A new engine and one connection to it, its handshake done. */
+static conn connected(const cl_config *cfg, uint16_t cport, uint16_t sport)
+{
+    conn c = {.eng = cl_engine_new(cfg), .time = 100};
+    open_conn(&c, cport, sport);
+    return c;
+}
+
 static const char *const ems_ctx[] = {EMSMDB, EMSMDB};
 static const char *const ems_ts[] = {NDR, NDR64};
 
@@ -286,8 +294,7 @@ static void test_segmentation(void)
     cl_config cfg;
     cl_config_defaults(&cfg);
     for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
-        conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-        open_conn(&c, 50001, 6001);
+        conn c = connected(&cfg, 50001, 6001);
         buf x;
         bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
         send_cut(&c, 1, &x, cuts[k]);
@@ -308,8 +315,7 @@ static void test_bind_and_session(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     buf x;
     bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
     const cl_result *r = send_buf(&c, 1, &x);
@@ -352,8 +358,7 @@ static void test_extreme_prefs(void)
     cl_config_defaults(&cfg);
     cfg.mapi_burst_count = 10000000;
     cfg.mapi_limit = 53687092;
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     bind_emsmdb(&c);
     const cl_result *r = logon(&c, 2, 0xaa, 0);
     CHECK(r && r->rpc && r->rpc->has_sessions && r->rpc->sessions == 1);
@@ -368,8 +373,7 @@ static void test_bind_rejected(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     static const char *const unknown[] = {"01234567-89ab-cdef-0123-456789abcdef"};
     static const char *const ndr[] = {NDR};
     buf x;
@@ -448,8 +452,7 @@ static void test_sealed(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     bind_emsmdb(&c);
     buf token, x, body = {.n = 0};
     ntlm_authenticate(&token, "CONTOSO", "user1");
@@ -484,8 +487,7 @@ static void test_endpoint_learning(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 135);
+    conn c = connected(&cfg, 50001, 135);
     static const char *const epm[] = {EPM};
     static const char *const ndr[] = {NDR};
     buf x, stub = {.n = 0};
@@ -539,8 +541,7 @@ static void test_stream(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     buf x, stub;
     bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
     seg(&c, 1, CL_TCP_ACK, x.b, 10, 10); /* header cut in two */
@@ -591,8 +592,7 @@ static void test_first_segment_late(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     buf x;
     bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
     uint32_t start = c.seq[0];
@@ -604,8 +604,7 @@ static void test_first_segment_late(void)
     CHECK(r && r->rpc && strcmp(r->rpc->ptype, "bind") == 0 && has_text(r->rpc->interface, "EMSMDB"));
     cl_engine_free(c.eng);
 
-    c = (conn){.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50002, 80);
+    c = connected(&cfg, 50002, 80);
     static const char http[] = "GET /owa/ HTTP/1.1\r\nHost: mail.contoso.com\r\nUser-Agent: test\r\n\r\n";
     uint32_t n = (uint32_t)strlen(http);
     start = c.seq[0];
@@ -619,8 +618,7 @@ static void test_first_segment_late(void)
     CHECK(!r || !r->rpc);
     cl_engine_free(c.eng);
 
-    c = (conn){.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50003, 6001);
+    c = connected(&cfg, 50003, 6001);
     bind_pdu(&x, 11, 1, 2, ems_ctx, ems_ts, NULL);
     c.seq[0] += 30; /* the bind's first 30 bytes are never captured */
     CHECK(!seg(&c, 1, CL_TCP_ACK, x.b + 30, (uint32_t)x.n - 30, (uint32_t)x.n - 30));
@@ -681,8 +679,7 @@ static void test_fragmented_response(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     bind_emsmdb(&c);
     buf stub, x, part = {.n = 0}, body = {.n = 0};
     connect_request_stub(&stub, DN);
@@ -718,8 +715,7 @@ static void test_many_users(void)
     cl_config cfg;
     cl_config_defaults(&cfg);
     cfg.max_mapi_sessions = 500;
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     bind_emsmdb(&c);
     unsigned right = 0, noted = 0;
     for (uint32_t i = 0; i < 5000; i++) {
@@ -747,8 +743,7 @@ static void test_review_cases(void)
 {
     cl_config cfg;
     cl_config_defaults(&cfg);
-    conn c = {.eng = cl_engine_new(&cfg), .time = 100};
-    open_conn(&c, 50001, 6001);
+    conn c = connected(&cfg, 50001, 6001);
     static const char *const both[] = {EMSMDB, "5261574a-4572-206e-b268-6b199213b4e4"};
     static const char *const ndr2[] = {NDR, NDR};
     buf x, stub;

@@ -143,6 +143,16 @@ static void flow_leave(frag_state *st, datagram *dg)
     dg->flow = NULL;
 }
 
+/* The datagram is kept: in the table, last in its age queue (awaited, or declared lost), and counted. */
+static void datagram_keep(frag_state *st, datagram *dg)
+{
+    GQueue *age = dg->declared_lost ? &st->declared : &st->awaited;
+    g_hash_table_insert(st->datagrams, dg, dg);
+    g_queue_push_tail(age, dg);
+    dg->age_link = age->tail;
+    *st->kept_bytes += DATAGRAM_BYTES;
+}
+
 static void datagram_remove(frag_state *st, datagram *dg)
 {
     flow_leave(st, dg);
@@ -298,10 +308,7 @@ static datagram *datagram_new(frag_state *st, const datagram *key, const cl_pack
     *dg = *key;
     dg->first_frame = pkt->frame;
     dg->first_time = pkt->time;
-    g_hash_table_insert(st->datagrams, dg, dg);
-    g_queue_push_tail(&st->awaited, dg);
-    dg->age_link = st->awaited.tail;
-    *st->kept_bytes += DATAGRAM_BYTES;
+    datagram_keep(st, dg);
 
     fragflow fkey;
     memset(&fkey, 0, sizeof(fkey));
@@ -457,10 +464,7 @@ static void frag_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
         *dg = key;
         dg->declared_lost = true;
         dg->declared_time = pkt->time;
-        g_hash_table_insert(st->datagrams, dg, dg);
-        g_queue_push_tail(&st->declared, dg);
-        dg->age_link = st->declared.tail;
-        *st->kept_bytes += DATAGRAM_BYTES;
+        datagram_keep(st, dg);
     }
     cl_conv *conv = conv_of(x, &pkt->inner.src, pkt->inner_sport, &pkt->inner.dst, pkt->inner_dport, pkt->inner.proto);
     declare_lost(st, x, conv, pkt->inner.id, 0, pkt->frame);

@@ -630,8 +630,9 @@ static void at_end(const pass *p, int from)
     borrowed_verdict(p, from);
 }
 
-/* What pmtu_slot_bytes counts that a packet may change: the rings' capacities, and the losses' frame lists. */
-static bool slot_may_resize(const pmtu_slot *slot, uint32_t caps_before[2])
+/* What pmtu_slot_bytes counts that a packet may change: the rings' capacities, and the losses' frame lists (a loss
+ * is freed only by a side reset or with the conversation, never by a packet's own analysis). */
+static bool slot_may_resize(const pmtu_slot *slot, const uint32_t caps_before[2])
 {
     return slot->side[0].loss || slot->side[1].loss || slot->side[0].segs.cap != caps_before[0] ||
            slot->side[1].segs.cap != caps_before[1];
@@ -641,7 +642,6 @@ static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
 {
     pass p = {x, conv, slot, pkt, ((pmtu_state *)state)->paths};
     uint32_t caps_before[2] = {p.slot->side[0].segs.cap, p.slot->side[1].segs.cap};
-    bool had_loss = p.slot->side[0].loss || p.slot->side[1].loss;
     int from = facts->from;
     pmtu_side *me = &p.slot->side[from], *peer = &p.slot->side[!from];
     if (pkt->tcp_flags & CL_TCP_SYN) {
@@ -658,7 +658,7 @@ static void pmtu_on_tcp(void *state, cl_ctx *x, cl_conv *conv, void *slot, const
         note_data(&p, from);
     if (facts->ends)
         at_end(&p, from);
-    if (had_loss || slot_may_resize(p.slot, caps_before))
+    if (slot_may_resize(p.slot, caps_before))
         cl_conv_resized(conv);
 }
 

@@ -103,9 +103,7 @@ static bool take_header(rpc_dir *d, const uint8_t **b, uint32_t *n)
         dir_reset(d);
         return false;
     }
-    bool le = d->head->data[4] & 0x10;
-    const uint8_t *h = d->head->data;
-    d->pdu_len = le ? (uint32_t)(h[8] | h[9] << 8) : (uint32_t)(h[8] << 8 | h[9]);
+    d->pdu_len = cl_rpc_header_u16(d->head->data, 8);
     return true;
 }
 
@@ -135,8 +133,8 @@ static bool read_in_place(const rpc_pass *p, rpc_dir *d, const uint8_t **b, uint
     if (d->head || *n < 16 || !cl_rpc_plausible_header(*b, 16))
         return false;
     const uint8_t *h = *b;
-    bool le = h[4] & 0x10;
-    uint32_t len = le ? (uint32_t)(h[8] | h[9] << 8) : (uint32_t)(h[8] << 8 | h[9]);
+    bool le = cl_rpc_header_le(h);
+    uint32_t len = cl_rpc_header_u16(h, 8);
     if (len > *n)
         return false;
     uint32_t head_len = MIN(len, CL_RPC_HEAD);
@@ -165,7 +163,7 @@ static void consume(const rpc_pass *p, const uint8_t *b, uint32_t n)
         n -= take;
         if (d->pdu_got < d->pdu_len)
             return;
-        pdu_view v = {d->head->data, d->head->len, NULL, d->pdu_len, d->pdu_len, d->head->data[4] & 0x10};
+        pdu_view v = {d->head->data, d->head->len, NULL, d->pdu_len, d->pdu_len, cl_rpc_header_le(d->head->data)};
         if (d->tail && d->tail->len) {
             v.tail = d->tail->data;
             v.tail_off = d->pdu_len - d->tail->len;

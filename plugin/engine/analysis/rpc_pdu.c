@@ -96,13 +96,12 @@ bool cl_rpc_plausible_header(const uint8_t *p, size_t len)
 {
     if (len < 10 || p[0] != 5 || p[1] > 1 || !cl_rpc_ptype_name(p[2]) || (p[4] & 0xee) || p[5] > 3)
         return false;
-    bool le = p[4] & 0x10;
-    uint32_t frag_len = le ? (uint32_t)(p[8] | p[9] << 8) : (uint32_t)(p[8] << 8 | p[9]);
+    uint32_t frag_len = cl_rpc_header_u16(p, 8);
     if (frag_len < 16)
         return false;
     if (len < 12)
         return true;
-    uint32_t auth_len = le ? (uint32_t)(p[10] | p[11] << 8) : (uint32_t)(p[10] << 8 | p[11]);
+    uint32_t auth_len = cl_rpc_header_u16(p, 10);
     return !auth_len || auth_len + 8 + 16 <= frag_len;
 }
 

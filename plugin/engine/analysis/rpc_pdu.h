@@ -60,6 +60,14 @@ static inline const uint8_t *cl_pdu_at(const pdu_view *v, uint32_t off)
     return off < v->head_len ? v->head + off : v->tail + (off - v->tail_off);
 }
 
+/* A PDU header's data representation (byte 4) says little endian; its 16-bit field at `off` in that order
+ * (frag_length at 8, auth_length at 10). */
+static inline bool cl_rpc_header_le(const uint8_t *h) { return h[4] & 0x10; }
+static inline uint16_t cl_rpc_header_u16(const uint8_t *h, unsigned off)
+{
+    return cl_rpc_header_le(h) ? (uint16_t)(h[off] | h[off + 1] << 8) : (uint16_t)(h[off] << 8 | h[off + 1]);
+}
+
 static inline uint16_t cl_pdu_u16(const pdu_view *v, uint32_t off)
 {
     const uint8_t *p = cl_pdu_at(v, off);

@@ -24,7 +24,7 @@ guint cl_hash_bytes(gconstpointer key, size_t len)
 }
 
 guint cl_addr_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_addr)); }
-gboolean cl_addr_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_addr)) == 0; }
+gboolean cl_addr_equal(gconstpointer a, gconstpointer b) { return cl_addr_same(a, b); }
 guint cl_tuple_hash(gconstpointer k) { return cl_hash_bytes(k, sizeof(cl_tuple)); }
 gboolean cl_tuple_equal(gconstpointer a, gconstpointer b) { return memcmp(a, b, sizeof(cl_tuple)) == 0; }
 

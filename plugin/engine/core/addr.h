@@ -19,7 +19,8 @@ typedef struct {
 guint cl_hash_bytes(gconstpointer key, size_t len);
 guint cl_addr_hash(gconstpointer k);
 gboolean cl_addr_equal(gconstpointer a, gconstpointer b);
-/* cl_addr_equal, inline: every TCP packet asks which side sent it, and memcmp was a call for 17 bytes. */
+/* Two addresses are the same (cl_addr_equal is this for hash tables); inline: every TCP packet asks which side
+ * sent it, and memcmp was a call for 17 bytes. */
 static inline bool cl_addr_same(const cl_addr *a, const cl_addr *b)
 {
     uint64_t a_lo, a_hi, b_lo, b_hi;
