@@ -56,12 +56,14 @@ static proto_item *add_time(proto_tree *t, int hf, tvbuff_t *tvb, double seconds
 
 static void draw_string(proto_tree *t, int hf, tvbuff_t *tvb, const char *value)
 {
-    if (value)
+    if (value && t)
         GEN(proto_tree_add_string(t, hf, tvb, 0, 0, value));
 }
 
 static void draw_rpc_call(const pen *p, const cl_rpc_info *x, proto_tree *t)
 {
+    if (!t) /* it raises no expert info */
+        return;
     draw_string(t, p->f->hf.rpc_ptype, p->tvb, x->ptype);
     draw_string(t, p->f->hf.rpc_interface, p->tvb, x->interface);
     if (x->interface_source && t) {
@@ -80,13 +82,15 @@ static void draw_rpc_bind(const pen *p, const cl_rpc_info *x, proto_tree *t)
 {
     const cl_fields *f = p->f;
     if (x->bind_result) {
-        proto_item *pi = proto_tree_add_string(t, f->hf.rpc_bind_result, p->tvb, 0, 0, x->bind_result);
+        proto_item *pi = t ? proto_tree_add_string(t, f->hf.rpc_bind_result, p->tvb, 0, 0, x->bind_result) : NULL;
         GEN(pi);
         if (p->experts & CL_EXP_RPC_BIND_REJECTED)
             EXPERT(p, pi, CL_EXPERT_RPC_BIND_REJECTED, "RPC bind rejected: %s", x->bind_result);
     } else if (p->experts & CL_EXP_RPC_BIND_REJECTED) {
         expert_add_info(p->pinfo, t, ei(p, CL_EXPERT_RPC_BIND_REJECTED));
     }
+    if (!t)
+        return;
     if (x->opnum >= 0)
         GEN(proto_tree_add_uint(t, f->hf.rpc_opnum, p->tvb, 0, 0, (uint32_t)x->opnum));
     draw_string(t, f->hf.rpc_op, p->tvb, x->op);
@@ -99,13 +103,16 @@ static void draw_rpc_bind(const pen *p, const cl_rpc_info *x, proto_tree *t)
 static void draw_mapi_sessions(const pen *p, const cl_rpc_info *x, proto_tree *t)
 {
     const cl_fields *f = p->f;
-    proto_item *pi = proto_tree_add_uint(t, f->hf.mapi_sessions, p->tvb, 0, 0, x->sessions);
-    GEN(pi);
-    if (x->lower_bound)
-        proto_item_append_text(pi, " (at least: the capture began after some connections)");
-    GEN(proto_tree_add_uint(t, f->hf.mapi_client_sessions, p->tvb, 0, 0, x->client_sessions));
-    GEN(proto_tree_add_uint(t, f->hf.mapi_limit, p->tvb, 0, 0, x->limit));
-    GEN(proto_tree_add_boolean(t, f->hf.mapi_lower_bound, p->tvb, 0, 0, x->lower_bound));
+    proto_item *pi = NULL;
+    if (t) {
+        pi = proto_tree_add_uint(t, f->hf.mapi_sessions, p->tvb, 0, 0, x->sessions);
+        GEN(pi);
+        if (x->lower_bound)
+            proto_item_append_text(pi, " (at least: the capture began after some connections)");
+        GEN(proto_tree_add_uint(t, f->hf.mapi_client_sessions, p->tvb, 0, 0, x->client_sessions));
+        GEN(proto_tree_add_uint(t, f->hf.mapi_limit, p->tvb, 0, 0, x->limit));
+        GEN(proto_tree_add_boolean(t, f->hf.mapi_lower_bound, p->tvb, 0, 0, x->lower_bound));
+    }
     if (p->experts & CL_EXP_MAPI_NEAR_LIMIT)
         EXPERT(p, pi, CL_EXPERT_MAPI_NEAR_LIMIT, "%s holds %u of the %u MAPI sessions the server allows", x->mapi_user,
                x->sessions, x->limit);
@@ -117,19 +124,19 @@ static void draw_mapi(const pen *p, const cl_rpc_info *x, proto_tree *t)
     proto_item *pi;
     draw_string(t, f->hf.mapi_op, p->tvb, x->mapi_op);
     draw_string(t, f->hf.mapi_user, p->tvb, x->mapi_user);
-    if (x->has_error)
+    if (x->has_error && t)
         GEN(proto_tree_add_uint(t, f->hf.mapi_error, p->tvb, 0, 0, x->error));
     if (x->has_sessions)
         draw_mapi_sessions(p, x, t);
     if (x->leaked) {
-        pi = proto_tree_add_uint(t, f->hf.mapi_leaked, p->tvb, 0, 0, x->leaked);
+        pi = t ? proto_tree_add_uint(t, f->hf.mapi_leaked, p->tvb, 0, 0, x->leaked) : NULL;
         GEN(pi);
         EXPERT(p, pi, CL_EXPERT_MAPI_SESSION_LEAK,
                "Connection ended without EcDoDisconnect: %u MAPI session(s) of %s left on the server", x->leaked,
                x->mapi_user);
     }
     if (x->burst) {
-        pi = proto_tree_add_uint(t, f->hf.mapi_burst, p->tvb, 0, 0, x->burst);
+        pi = t ? proto_tree_add_uint(t, f->hf.mapi_burst, p->tvb, 0, 0, x->burst) : NULL;
         GEN(pi);
         EXPERT(p, pi, CL_EXPERT_MAPI_RECONNECT_BURST, "%u MAPI logons from this client in a burst", x->burst);
     }
@@ -137,8 +144,9 @@ static void draw_mapi(const pen *p, const cl_rpc_info *x, proto_tree *t)
 
 static void draw_rpc(const pen *p, const cl_rpc_info *x, proto_tree *tree)
 {
-    proto_tree *t = proto_tree_add_subtree(tree, p->tvb, 0, 0, p->f->ett_rpc, NULL,
-                                           x->mapi_op || x->mapi_user ? "DCE/RPC, MAPI" : "DCE/RPC");
+    proto_tree *t = tree ? proto_tree_add_subtree(tree, p->tvb, 0, 0, p->f->ett_rpc, NULL,
+                                                  x->mapi_op || x->mapi_user ? "DCE/RPC, MAPI" : "DCE/RPC")
+                         : NULL;
     draw_rpc_call(p, x, t);
     draw_rpc_bind(p, x, t);
     draw_mapi(p, x, t);
@@ -149,12 +157,15 @@ static void draw_verdict(const pen *p, const cl_result *r, proto_tree *t)
 {
     const cl_fields *f = p->f;
     const char *summary = p->words ? written(p, r->summary) : NULL;
-    proto_item *cause = proto_tree_add_string(t, f->hf.cause, p->tvb, 0, 0, cl_cause_slug(r->cause));
-    GEN(cause);
-    GEN(proto_tree_add_uint(t, f->hf.confidence, p->tvb, 0, 0, r->confidence));
-    GEN(proto_tree_add_string(t, f->hf.summary, p->tvb, 0, 0, summary));
-    for (unsigned i = 0; t && r->evidence && i < r->evidence->len; i++)
-        GEN(proto_tree_add_uint(t, f->hf.evidence, p->tvb, 0, 0, g_array_index(r->evidence, uint32_t, i)));
+    proto_item *cause = NULL;
+    if (t) {
+        cause = proto_tree_add_string(t, f->hf.cause, p->tvb, 0, 0, cl_cause_slug(r->cause));
+        GEN(cause);
+        GEN(proto_tree_add_uint(t, f->hf.confidence, p->tvb, 0, 0, r->confidence));
+        GEN(proto_tree_add_string(t, f->hf.summary, p->tvb, 0, 0, summary));
+        for (unsigned i = 0; r->evidence && i < r->evidence->len; i++)
+            GEN(proto_tree_add_uint(t, f->hf.evidence, p->tvb, 0, 0, g_array_index(r->evidence, uint32_t, i)));
+    }
     EXPERT(p, cause, cl_cause_expert(r->cause), "%s", summary);
     if (p->experts & CL_EXP_LOW_CONFIDENCE)
         EXPERT(p, cause, CL_EXPERT_LOW_CONFIDENCE, "Low confidence (%u%%): the capture does not show enough to be sure",
@@ -191,9 +202,10 @@ static void draw_numbers(const pen *p, const cl_result *r, proto_tree *t)
     proto_item *pi;
 #define CL_DRAW_ROW(id, member, ctype, ftype, ...)                                                                     \
     if ((n.has & CL_HAS_##id) && f->number[CL_NUMBER_##id] >= 0) {                                                     \
-        pi = _Generic(n.member, double                                                                                 \
-                      : add_time(t, f->number[CL_NUMBER_##id], p->tvb, (double)n.member), default                      \
-                      : proto_tree_add_uint(t, f->number[CL_NUMBER_##id], p->tvb, 0, 0, (uint32_t)n.member));          \
+        pi = !t ? NULL                                                                                                 \
+                : _Generic(n.member, double                                                                            \
+                           : add_time(t, f->number[CL_NUMBER_##id], p->tvb, (double)n.member), default                 \
+                           : proto_tree_add_uint(t, f->number[CL_NUMBER_##id], p->tvb, 0, 0, (uint32_t)n.member));     \
         GEN(pi);                                                                                                       \
         number_expert(p, CL_NUMBER_##id, &n, pi);                                                                      \
     }
@@ -203,9 +215,12 @@ static void draw_numbers(const pen *p, const cl_result *r, proto_tree *t)
 
 static void draw_dupack(const pen *p, const cl_result *r, proto_tree *t)
 {
-    proto_item *pi = proto_tree_add_uint(t, p->f->hf.dupack_count, p->tvb, 0, 0, r->dupack_count);
-    GEN(pi);
-    GEN(proto_tree_add_uint(t, p->f->hf.dupack_first, p->tvb, 0, 0, r->dupack_first));
+    proto_item *pi = NULL;
+    if (t) {
+        pi = proto_tree_add_uint(t, p->f->hf.dupack_count, p->tvb, 0, 0, r->dupack_count);
+        GEN(pi);
+        GEN(proto_tree_add_uint(t, p->f->hf.dupack_first, p->tvb, 0, 0, r->dupack_first));
+    }
     if (p->experts & CL_EXP_DUPACK_CHAIN)
         EXPERT(p, pi, CL_EXPERT_DUPACK_CHAIN, "%u duplicate ACKs for the same sequence number since frame %u",
                r->dupack_count, r->dupack_first);
@@ -219,17 +234,20 @@ static void draw_rst(const pen *p, const cl_result *r, proto_tree *t, proto_item
             EXPERT(p, top, CL_EXPERT_MIDDLEBOX_RESET, "An earlier RST was forged by a device on the path");
         return;
     }
-    proto_item *pi = proto_tree_add_string(t, f->hf.rst_origin, p->tvb, 0, 0, r->rst_origin);
-    GEN(pi);
-    GEN(proto_tree_add_uint(t, f->hf.rst_ttl, p->tvb, 0, 0, r->rst_ttl));
-    if (r->rst_ttl_expected)
-        GEN(proto_tree_add_uint(t, f->hf.rst_ttl_expected, p->tvb, 0, 0, r->rst_ttl_expected));
-    if (r->rst_answers) {
-        GEN(proto_tree_add_uint(t, f->hf.rst_answers, p->tvb, 0, 0, r->rst_answers));
-        add_time(t, f->hf.rst_delay, p->tvb, r->rst_delay);
+    proto_item *pi = NULL;
+    if (t) {
+        pi = proto_tree_add_string(t, f->hf.rst_origin, p->tvb, 0, 0, r->rst_origin);
+        GEN(pi);
+        GEN(proto_tree_add_uint(t, f->hf.rst_ttl, p->tvb, 0, 0, r->rst_ttl));
+        if (r->rst_ttl_expected)
+            GEN(proto_tree_add_uint(t, f->hf.rst_ttl_expected, p->tvb, 0, 0, r->rst_ttl_expected));
+        if (r->rst_answers) {
+            GEN(proto_tree_add_uint(t, f->hf.rst_answers, p->tvb, 0, 0, r->rst_answers));
+            add_time(t, f->hf.rst_delay, p->tvb, r->rst_delay);
+        }
+        if (r->rst_min_delay >= 0)
+            add_time(t, f->hf.rst_min_delay, p->tvb, r->rst_min_delay);
     }
-    if (r->rst_min_delay >= 0)
-        add_time(t, f->hf.rst_min_delay, p->tvb, r->rst_min_delay);
     if (p->experts & CL_EXP_MIDDLEBOX_RESET)
         EXPERT(p, pi, CL_EXPERT_MIDDLEBOX_RESET, "RST forged by a device on the path");
 }
@@ -237,7 +255,7 @@ static void draw_rst(const pen *p, const cl_result *r, proto_tree *t, proto_item
 static void draw_note(const pen *p, const cl_result *r, proto_tree *t)
 {
     const char *note = p->words ? written(p, r->note) : NULL;
-    proto_item *pi = proto_tree_add_string(t, p->f->hf.note, p->tvb, 0, 0, note);
+    proto_item *pi = t ? proto_tree_add_string(t, p->f->hf.note, p->tvb, 0, 0, note) : NULL;
     GEN(pi);
     static const cl_expert note_experts[] = {CL_EXPERT_PMTUD_WORKING, CL_EXPERT_PMTUD_ICMP, CL_EXPERT_TABLE_FULL};
     for (size_t i = 0; i < G_N_ELEMENTS(note_experts); i++)
@@ -249,20 +267,57 @@ static void draw_note(const pen *p, const cl_result *r, proto_tree *t)
 
 static void draw_frag_ids(const pen *p, const cl_result *r, proto_tree *t)
 {
+    if (!t) /* it raises no expert info */
+        return;
     proto_item *pi = proto_tree_add_string(t, p->f->hf.frag_lost_ids, p->tvb, 0, 0, r->frag_lost_ids);
     GEN(pi);
     if (r->frag_lost_here > CL_MAX_IDS_SHOWN)
         proto_item_append_text(pi, " and %u more", r->frag_lost_here - CL_MAX_IDS_SHOWN);
 }
 
+/* Appends `text` at `*at`, within `end` (one byte is kept for the NUL). */
+static void put(char **at, const char *end, const char *text)
+{
+    size_t n = MIN(strlen(text), (size_t)(end - *at) - 1);
+    memcpy(*at, text, n);
+    *at += n;
+}
+
+/* "[connlost: CAUSE, NN%]" or "[connlost: CAUSE withdrawn]" into `buf`, put together without printf
+ * (col_append_sep_fstr cost about 1 700 instructions a frame); the column copies it. */
+static const char *column_text(const cl_result *r, char *buf, size_t len)
+{
+    char percent[4];
+    size_t n = sizeof(percent) - 1;
+    unsigned confidence = r->confidence; /* at most three digits */
+    percent[n] = '\0';
+    do {
+        percent[--n] = (char)('0' + confidence % 10);
+        confidence /= 10;
+    } while (confidence && n);
+    char *at = buf;
+    const char *end = buf + len;
+    put(&at, end, "[connlost: ");
+    put(&at, end, cl_cause_slug(r->cause ? r->cause : r->withdrawn));
+    if (r->cause) {
+        put(&at, end, ", ");
+        put(&at, end, percent + n);
+        put(&at, end, "%]");
+    } else {
+        put(&at, end, " withdrawn]");
+    }
+    *at = '\0';
+    return buf;
+}
+
 /* The connlost item: its text names the frame's verdict, or the conversation's. */
 static proto_item *draw_top(const pen *p, const cl_result *r, const cl_diagnosis *diag, proto_tree *tree)
 {
-    if (r->cause)
-        col_append_sep_fstr(p->pinfo->cinfo, COL_INFO, " ", "[connlost: %s, %u%%]", cl_cause_slug(r->cause),
-                            r->confidence);
-    else if (r->withdrawn)
-        col_append_sep_fstr(p->pinfo->cinfo, COL_INFO, " ", "[connlost: %s withdrawn]", cl_cause_slug(r->withdrawn));
+    char column[96];
+    if (r->cause || r->withdrawn)
+        col_append_sep_str(p->pinfo->cinfo, COL_INFO, " ", column_text(r, column, sizeof(column)));
+    if (!tree)
+        return NULL;
     proto_item *top = proto_tree_add_item(tree, p->f->proto, p->tvb, 0, 0, ENC_NA);
     proto_item_set_generated(top);
     if (r->cause)
@@ -276,6 +331,8 @@ static proto_item *draw_top(const pen *p, const cl_result *r, const cl_diagnosis
 static void draw_ids(const pen *p, const cl_result *r, const cl_diagnosis *diag, proto_tree *t)
 {
     const cl_fields *f = p->f;
+    if (!t) /* it raises no expert info */
+        return;
     if (diag) { /* the conversation's verdict on each of its frames: known only after the first pass */
         GEN(proto_tree_add_string(t, f->hf.conv_cause, p->tvb, 0, 0, cl_cause_slug(diag->cause)));
         GEN(proto_tree_add_uint(t, f->hf.conv_confidence, p->tvb, 0, 0, diag->confidence));
@@ -311,8 +368,10 @@ void cl_draw(const cl_result *r, const cl_diagnosis *diag, tvbuff_t *tvb, packet
     if (!r)
         r = &nothing;
     pen p = {cl_fields_ids(), tvb, pinfo, r->experts | r->verdict_experts, words};
+    /* without a tree each drawer skips its items (a call with no tree still cost up to 135 instructions) and
+     * raises only its expert infos */
     proto_item *top = draw_top(&p, r, diag, tree);
-    proto_tree *t = proto_item_add_subtree(top, p.f->ett);
+    proto_tree *t = top ? proto_item_add_subtree(top, p.f->ett) : NULL;
     draw_ids(&p, r, diag, t);
     if (r->cause)
         draw_verdict(&p, r, t);

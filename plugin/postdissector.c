@@ -27,10 +27,8 @@ static int dissect_connlost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     if (!PINFO_FD_VISITED(pinfo)) {
         cl_extract(tvb, pinfo, &pkt);
         r = cl_engine_feed(engine, &pkt);
-        if (r)
-            p_add_proto_data(wmem_file_scope(), pinfo, proto, 0, (void *)r);
     } else {
-        r = p_get_proto_data(wmem_file_scope(), pinfo, proto, 0);
+        r = cl_engine_result_at(engine, pinfo->num); /* the engine keeps each frame's result for the later passes */
     }
     if (r)
         cl_taps_queue(pinfo, r);

@@ -61,16 +61,19 @@ static size_t slot_layout(cl_engine *eng)
     return at;
 }
 
-#define EACH(eng, hook, i) for (unsigned i = 0; i < (eng)->hook.n; i++)
-#define HOOK(eng, hook, i) (eng)->hook.row[i].fn
-#define STATE(eng, hook, i) (eng)->hook.row[i].state
-#define SLOT(eng, hook, i, conv) cl_conv_slot(conv, (eng)->hook.row[i].slot)
+/* `hook` of every row that has it, in registry order, with `call` its call (run.h: direct calls). */
+#define STATE(name) eng->state[CL_ANALYSIS_##name]
+#define SLOT(name, conv) cl_conv_slot(conv, eng->slot[CL_ANALYSIS_##name])
+#define HAS(name, hook) (cl_analysis_##name.hook != NULL)
 
 static void slots_free(cl_conv *conv, void *data)
 {
     cl_engine *eng = data;
-    EACH (eng, slot_free, i)
-        HOOK(eng, slot_free, i)(STATE(eng, slot_free, i), conv, SLOT(eng, slot_free, i, conv));
+#define SLOT_FREE(name)                                                                                                \
+    if (HAS(name, slot_free))                                                                                          \
+        cl_analysis_##name.slot_free(STATE(name), conv, SLOT(name, conv));
+    CL_REGISTRY(SLOT_FREE)
+#undef SLOT_FREE
     cl_verdict_slot_free(&eng->verdicts, conv);
 }
 
@@ -78,30 +81,17 @@ static size_t slots_bytes(const cl_conv *conv, void *data)
 {
     const cl_engine *eng = data;
     size_t n = cl_verdict_slot_bytes(&eng->verdicts, conv);
-    EACH (eng, slot_bytes, i)
-        n += HOOK(eng, slot_bytes, i)(SLOT(eng, slot_bytes, i, conv));
+#define SLOT_BYTES(name)                                                                                               \
+    if (HAS(name, slot_bytes))                                                                                         \
+        n += cl_analysis_##name.slot_bytes(SLOT(name, conv));
+    CL_REGISTRY(SLOT_BYTES)
+#undef SLOT_BYTES
     return n;
 }
 
-/* Each hook's list of the analyses that have it. */
-static void list_hooks(cl_engine *eng)
+/* The tables keep their own bytes' sum up to date: the cap is checked on every frame (test_flood). */
+static void tally_tables(cl_engine *eng)
 {
-    for (size_t i = 0; i < cl_registry_len; i++) {
-        const cl_analysis *a = cl_registry[i];
-#define LIST(hook)                                                                                                     \
-    if (a->hook)                                                                                                       \
-        eng->hook.row[eng->hook.n++] = (typeof(eng->hook.row[0])){a->hook, eng->state[i], eng->slot[i]};
-        LIST(on_ip)
-        LIST(on_icmp)
-        LIST(on_tcp)
-        LIST(after_tcp)
-        LIST(side_reset)
-        LIST(slot_free)
-        LIST(slot_bytes)
-        LIST(shed)
-#undef LIST
-    }
-    /* the tables keep their own bytes' sum up to date: the cap is checked on every frame (test_flood) */
     for (unsigned i = 0; i < eng->tables->len; i++) {
         cl_lru *t = g_ptr_array_index(eng->tables, i);
         if (t->entry_bytes)
@@ -120,7 +110,7 @@ static void wire(cl_engine *eng)
 
 cl_engine *cl_engine_new(const cl_config *cfg)
 {
-    g_assert(cl_registry_len <= CL_MAX_ANALYSES);
+    g_assert(cl_registry_len == CL_ANALYSIS_COUNT);
     cl_engine *eng = g_new0(cl_engine, 1);
     eng->cfg = *cfg;
     cl_config_each_pref(clamp, &eng->cfg);
@@ -136,7 +126,7 @@ cl_engine *cl_engine_new(const cl_config *cfg)
     for (size_t i = 0; i < cl_registry_len; i++)
         eng->state[i] = cl_registry[i]->init ? cl_registry[i]->init(&eng->x, eng->slot[i]) : NULL;
     wire(eng);
-    list_hooks(eng);
+    tally_tables(eng);
     return eng;
 }
 
@@ -174,15 +164,24 @@ static void feed_tcp(cl_engine *eng, cl_ctx *x, const cl_packet *pkt, bool reass
     facts.first_end = ((pkt->tcp_flags & CL_TCP_RST) && !conv->rst_seen) ||
                       ((pkt->tcp_flags & CL_TCP_FIN) && !conv->side[facts.from].fin_sent);
     if (cl_track_before(conv, facts.from, pkt)) {
-        EACH (eng, side_reset, i)
-            HOOK(eng, side_reset, i)(SLOT(eng, side_reset, i, conv), facts.from);
+#define SIDE_RESET(name)                                                                                               \
+    if (HAS(name, side_reset))                                                                                         \
+        cl_analysis_##name.side_reset(SLOT(name, conv), facts.from);
+        CL_REGISTRY(SIDE_RESET)
+#undef SIDE_RESET
         cl_conv_resized(conv);
     }
-    EACH (eng, on_tcp, i)
-        HOOK(eng, on_tcp, i)(STATE(eng, on_tcp, i), x, conv, SLOT(eng, on_tcp, i, conv), pkt, &facts);
+#define ON_TCP(name)                                                                                                   \
+    if (HAS(name, on_tcp))                                                                                             \
+        cl_analysis_##name.on_tcp(STATE(name), x, conv, SLOT(name, conv), pkt, &facts);
+    CL_REGISTRY(ON_TCP)
+#undef ON_TCP
     cl_track_after(conv, facts.from, pkt, eng->convs.epoch);
-    EACH (eng, after_tcp, i)
-        HOOK(eng, after_tcp, i)(STATE(eng, after_tcp, i), x, conv, SLOT(eng, after_tcp, i, conv), pkt, &facts);
+#define AFTER_TCP(name)                                                                                                \
+    if (HAS(name, after_tcp))                                                                                          \
+        cl_analysis_##name.after_tcp(STATE(name), x, conv, SLOT(name, conv), pkt, &facts);
+    CL_REGISTRY(AFTER_TCP)
+#undef AFTER_TCP
     if (facts.ends && facts.first_end)
         cl_verdict_show(&eng->verdicts, conv, &x->frame);
     cl_verdict_seen(&eng->verdicts, conv, pkt);
@@ -198,14 +197,20 @@ static void feed(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
     bool datagram_start = pkt->ip.is_fragment ? !pkt->ip.frag_offset : pkt->has_udp; /* where its ports are */
     if (pkt->ip.proto == 17 && datagram_start)
         cl_convs_note_datagram(&eng->convs, &pkt->ip.src, pkt->sport, &pkt->ip.dst, pkt->dport);
-    EACH (eng, on_ip, i)
-        reassembled |= HOOK(eng, on_ip, i)(STATE(eng, on_ip, i), x, pkt, &whole);
+#define ON_IP(name)                                                                                                    \
+    if (HAS(name, on_ip))                                                                                              \
+        reassembled |= cl_analysis_##name.on_ip(STATE(name), x, pkt, &whole);
+    CL_REGISTRY(ON_IP)
+#undef ON_IP
     if (reassembled)
         pkt = &whole; /* the last fragment completes a TCP segment */
     cl_convs_expire(&eng->convs, pkt->time);
     if (pkt->has_icmp && pkt->has_inner) {
-        EACH (eng, on_icmp, i)
-            HOOK(eng, on_icmp, i)(STATE(eng, on_icmp, i), x, pkt);
+#define ON_ICMP(name)                                                                                                  \
+    if (HAS(name, on_icmp))                                                                                            \
+        cl_analysis_##name.on_icmp(STATE(name), x, pkt);
+        CL_REGISTRY(ON_ICMP)
+#undef ON_ICMP
         return;
     }
     if (pkt->has_tcp)
@@ -222,9 +227,11 @@ bool cl_engine_charges_exact(const cl_engine *eng) { return cl_convs_charges_exa
 /* Sheds what an analysis keeps outside conversations, oldest first; false if none has anything left. */
 static bool shed_analyses(cl_engine *eng)
 {
-    EACH (eng, shed, i)
-        if (HOOK(eng, shed, i)(STATE(eng, shed, i)))
-            return true;
+#define SHED(name)                                                                                                     \
+    if (HAS(name, shed) && cl_analysis_##name.shed(STATE(name)))                                                       \
+        return true;
+    CL_REGISTRY(SHED)
+#undef SHED
     return false;
 }
 
@@ -288,7 +295,7 @@ static void watch_clock(cl_engine *eng, cl_ctx *x, const cl_packet *pkt)
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
 {
     cl_ctx *x = &eng->x;
-    cl_results_next(&eng->results);
+    cl_results_next(&eng->results, pkt->frame);
     x->frame.res = NULL;
     if (!eng->convs.now_frame)
         eng->first_time = pkt->time;
@@ -302,6 +309,11 @@ const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt)
     say_full_tables(eng, x);
     cl_result *r = x->frame.res;
     return r && cl_results_keep(&eng->results, r, pkt->frame) ? r : NULL;
+}
+
+const cl_result *cl_engine_result_at(cl_engine *eng, uint32_t frame)
+{
+    return eng ? cl_results_at(&eng->results, frame) : NULL;
 }
 
 const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packet *pkt, uint32_t conv_id)

@@ -30,6 +30,8 @@ cl_engine *cl_engine_new(const cl_config *cfg);
 void cl_engine_free(cl_engine *eng);
 const cl_result *cl_engine_feed(cl_engine *eng, const cl_packet *pkt);
 
+/* After the first pass: the result cl_engine_feed gave the frame, NULL if none. */
+const cl_result *cl_engine_result_at(cl_engine *eng, uint32_t frame);
 /* After the first pass: the verdict of the conversation a frame belongs to (by its result's conversation
  * number, else by its TCP ports within the conversation's frames), NULL if it has none. */
 const cl_diagnosis *cl_engine_diagnosis_for(const cl_engine *eng, const cl_packet *pkt, uint32_t conv_id);

@@ -7,19 +7,15 @@
 #include "engine.h"
 #include "registry.h"
 
-#define CL_MAX_ANALYSES 16
-
-/* The analyses that have one hook, in registry order, with what the hook needs: built once, so a frame runs
- * only the hooks that exist. Each row holds the function itself: one load less per call, a dozen calls a packet. */
-#define CL_HOOK_LIST(hook)                                                                                             \
-    struct {                                                                                                           \
-        struct {                                                                                                       \
-            typeof(((cl_analysis *)NULL)->hook) fn;                                                                    \
-            void *state;                                                                                               \
-            size_t slot;                                                                                               \
-        } row[CL_MAX_ANALYSES];                                                                                        \
-        unsigned n;                                                                                                    \
-    } hook
+/* The registry's rows, by name: the engine calls their hooks directly. The rows are constants, so with link-time
+ * optimisation each call is a direct call (no table of hooks to walk, and a hook that a row lacks costs nothing);
+ * without it, a load and an indirect call as before. */
+#define CL_DECLARE(name) extern const cl_analysis cl_analysis_##name;
+CL_REGISTRY(CL_DECLARE)
+#undef CL_DECLARE
+#define CL_INDEX(name) CL_ANALYSIS_##name,
+enum { CL_REGISTRY(CL_INDEX) CL_ANALYSIS_COUNT };
+#undef CL_INDEX
 
 struct cl_engine {
     cl_config cfg;
@@ -28,16 +24,8 @@ struct cl_engine {
     cl_verdicts verdicts;
     GPtrArray *tables; /* every bounded table: the core's and the analyses' */
     cl_ctx x;          /* what the analyses work with; its frame is reset for each frame */
-    void *state[CL_MAX_ANALYSES];
-    size_t slot[CL_MAX_ANALYSES]; /* where each analysis's slot lies in a conversation */
-    CL_HOOK_LIST(on_ip);
-    CL_HOOK_LIST(on_icmp);
-    CL_HOOK_LIST(on_tcp);
-    CL_HOOK_LIST(after_tcp);
-    CL_HOOK_LIST(side_reset);
-    CL_HOOK_LIST(slot_free);
-    CL_HOOK_LIST(slot_bytes);
-    CL_HOOK_LIST(shed);
+    void *state[CL_ANALYSIS_COUNT];
+    size_t slot[CL_ANALYSIS_COUNT]; /* where each analysis's slot lies in a conversation */
     size_t tables_bytes; /* what the entries of the tables counted against max_state_mb cost, kept by the tables */
     size_t kept_bytes;   /* what the analyses keep outside them, kept by the analyses (cl_ctx.kept_bytes) */
     double first_time;   /* the capture's first frame */

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "check.h"
+#include "finding.h" /* cl_duration */
 
 #include <stdarg.h>
 
@@ -1344,9 +1345,104 @@ static void test_text(void)
     cl_text_free(c);
 }
 
+/* cl_duration as printf's "%.Nf" would write it, on edge values (halves, -0, huge, negative) and 400 000 others */
+static void test_duration_as_printf(void)
+{
+    static const double edges[] = {0,     -0.0,   0.0005, 0.0015, 0.0025, 0.125, 0.9995, 0.99949,  1.005,
+                                   1.125, 2.675,  9.995,  9.9949, 10.05,  10.25, 99.95,  99.949,   100.5,
+                                   101.5, 3599.5, 3600,   5400,   1e20,   -1,    -0.5,   1.0 / 0.0};
+    unsigned differ = 0;
+    char mine[64], theirs[64];
+    for (unsigned i = 0; i < 400000 + G_N_ELEMENTS(edges); i++) {
+        double s = i < G_N_ELEMENTS(edges) ? edges[i]
+                                           : (i % 4 == 0   ? (i % 100000) / 1e6 * (1 + i % 997)
+                                              : i % 4 == 1 ? i * 0.0005
+                                              : i % 4 == 2 ? (i % 100000) / 1000.0 + 0.0005
+                                                           : i / 7.0);
+        cl_duration(s, mine, sizeof(mine));
+        if (s < 1)
+            g_snprintf(theirs, sizeof(theirs), "%.0f ms", s * 1000);
+        else if (s < 10)
+            g_snprintf(theirs, sizeof(theirs), "%.2f s", s);
+        else if (s < 100)
+            g_snprintf(theirs, sizeof(theirs), "%.1f s", s);
+        else if (s < 3600)
+            g_snprintf(theirs, sizeof(theirs), "%.0f s", s);
+        else
+            g_snprintf(theirs, sizeof(theirs), "%.0f s (%.1f h)", s, s / 3600);
+        differ += strcmp(mine, theirs) != 0;
+    }
+    CHECK(differ == 0);
+    CHECK(strcmp(cl_duration(2.5, mine, 5), "2.50") == 0); /* too small a buffer: cut as printf cuts it */
+}
+
+/* A shared text reads the same from each holder and outlives any one of them; texts append; numbers in decimal. */
+static void test_text_sharing(void)
+{
+    cl_text *t = cl_text_new();
+    cl_text_add(t, "lost %u", 3u);
+    cl_text *shared = cl_text_share(t);
+    cl_text *more = cl_text_new();
+    cl_text_add(more, "; after %s", "a RST");
+    cl_text_free(t);
+    cl_text *whole = cl_text_copy(shared);
+    cl_text_append(whole, more);
+    cl_text_append(whole, NULL);
+    char *read = cl_text_string(shared), *joined = cl_text_string(whole);
+    CHECK(strcmp(read, "lost 3") == 0 && strcmp(joined, "lost 3; after a RST") == 0 && !cl_text_share(NULL));
+    GString *s = g_string_new(NULL);
+    cl_string_append_uint(s, 0);
+    g_string_append_c(s, ' ');
+    cl_string_append_uint(s, 4294967295u);
+    CHECK(strcmp(s->str, "0 4294967295") == 0);
+    g_string_free(s, TRUE);
+    g_free(read);
+    g_free(joined);
+    cl_text_free(shared);
+    cl_text_free(more);
+    cl_text_free(whole);
+}
+
+/* After the first pass each frame gets back the result the engine gave it, whatever order the frames are asked
+ * in (tshark -2 asks in frame order, the GUI in any), and a frame without one gets none. */
+static void test_result_lookup(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    handshake(&h, &cfg);
+    const cl_result *given[200] = {NULL};
+    uint32_t first = h.frame + 1;
+    for (unsigned i = 0; i < 60; i++) { /* every third ACK copied: a result on the copy */
+        cl_packet p = {.frame = ++h.frame, .time = h.time + 0.1 * (i + 1), .has_ip = true, .has_tcp = true};
+        p.ip.src = h.server, p.ip.dst = h.client, p.ip.proto = 6, p.ip.ttl = 64, p.ip.df = true;
+        p.ip.id = (uint16_t)(0x100 + i), p.ip.total_len = 52, p.sport = h.sport, p.dport = h.cport;
+        p.tcp_flags = CL_TCP_ACK, p.seq = 5121, p.ack = 201, p.window = 500 + i, p.wscale = -1;
+        given[p.frame] = feed_checked(h.eng, &p);
+        if (i % 3 == 0) {
+            cl_packet copy = p;
+            copy.frame = ++h.frame, copy.time += 0.00001;
+            given[copy.frame] = feed_checked(h.eng, &copy);
+        }
+    }
+    unsigned wrong = 0, with_result = 0;
+    for (uint32_t f = 1; f <= h.frame; f++) /* in order */
+        wrong += cl_engine_result_at(h.eng, f) != given[f], with_result += given[f] != NULL;
+    for (uint32_t f = h.frame; f >= 1; f--) /* backwards */
+        wrong += cl_engine_result_at(h.eng, f) != given[f];
+    for (uint32_t i = 0, f = first; i < 200; i++, f = first + (f * 37 + 11) % (h.frame - first + 1)) /* jumping */
+        wrong += cl_engine_result_at(h.eng, f) != given[f];
+    CHECK(wrong == 0 && with_result >= 20 && !cl_engine_result_at(h.eng, h.frame + 1) &&
+          !cl_engine_result_at(h.eng, 0));
+    cl_engine_free(h.eng);
+}
+
 int main(void)
 {
     test_text();
+    test_result_lookup();
+    test_duration_as_printf();
+    test_text_sharing();
     test_blackhole_sender_side();
     test_blackhole_estimate_bracket();
     test_shared_path();

@@ -234,13 +234,29 @@ static void propose_loss(cl_ctx *x, cl_conv *conv, const conv_frag *fr)
     cl_finding_propose(x, conv, &f);
 }
 
+/* ", 0x1a2b": what "%s0x%04x" gives, without printf (about 1 500 instructions a call). */
+static void append_id(GString *ids, uint32_t id)
+{
+    static const char hex[] = "0123456789abcdef";
+    char digits[8];
+    size_t n = sizeof(digits);
+    do {
+        digits[--n] = hex[id & 0xf];
+        id >>= 4;
+    } while (id || n > sizeof(digits) - 4);
+    if (ids->len)
+        g_string_append(ids, ", ");
+    g_string_append(ids, "0x");
+    g_string_append_len(ids, digits + n, (gssize)(sizeof(digits) - n));
+}
+
 static void declare_lost(const frag_state *st, cl_ctx *x, cl_conv *conv, uint32_t id, uint32_t first_frame,
                          uint32_t icmp_frame)
 {
     conv_frag *fr = frag_of(st, conv);
     fr->incomplete++;
     if (fr->incomplete <= CL_MAX_IDS_SHOWN)
-        g_string_append_printf(fr->ids, "%s0x%04x", fr->ids->len ? ", " : "", id);
+        append_id(fr->ids, id);
     if (first_frame && fr->frames->len < CL_MAX_IDS_SHOWN)
         g_array_append_val(fr->frames, first_frame);
     if (icmp_frame)

@@ -282,10 +282,13 @@ static void append_frames(GString *s, const GQueue *sessions, bool leaked_only)
         uint32_t frame = leaked_only ? x->leak_frame : x->open_frame;
         if (!frame)
             continue;
-        if (shown < CL_MAX_IDS_SHOWN)
-            g_string_append_printf(s, "%s%u", shown++ ? ", " : "", frame);
-        else
+        if (shown >= CL_MAX_IDS_SHOWN) {
             more++;
+            continue;
+        }
+        if (shown++)
+            g_string_append(s, ", ");
+        cl_string_append_uint(s, frame);
     }
     if (more)
         g_string_append_printf(s, " and %u more", more);

@@ -5,11 +5,11 @@
  */
 #include "registry.h"
 
-extern const cl_analysis cl_analysis_frag, cl_analysis_pmtu, cl_analysis_rst, cl_analysis_connect, cl_analysis_zwin,
-    cl_analysis_idle, cl_analysis_rpc, cl_analysis_mapi;
+#define CL_DECLARE(name) extern const cl_analysis cl_analysis_##name;
+CL_REGISTRY(CL_DECLARE)
+#undef CL_DECLARE
 
-const cl_analysis *const cl_registry[] = {
-    &cl_analysis_frag, &cl_analysis_pmtu, &cl_analysis_rst, &cl_analysis_connect,
-    &cl_analysis_zwin, &cl_analysis_idle, &cl_analysis_rpc, &cl_analysis_mapi,
-};
+#define CL_ROW(name) &cl_analysis_##name,
+const cl_analysis *const cl_registry[] = {CL_REGISTRY(CL_ROW)};
+#undef CL_ROW
 const size_t cl_registry_len = G_N_ELEMENTS(cl_registry);

@@ -7,6 +7,10 @@
 
 #include "analysis.h"
 
+/* Every analysis the engine runs, in the order it runs them: each row names the analysis `cl_analysis_NAME`. The
+ * engine calls the rows' per-packet hooks by name from this list (run.h), cl_registry[] is made from it. */
+#define CL_REGISTRY(X) X(frag) X(pmtu) X(rst) X(connect) X(zwin) X(idle) X(rpc) X(mapi)
+
 /* Every analysis the engine runs, in the order it runs them. */
 extern const cl_analysis *const cl_registry[];
 extern const size_t cl_registry_len;

@@ -122,8 +122,15 @@ static void rst_baseline(void *state, cl_ctx *x, cl_conv *conv, void *slot, cons
 typedef struct {
     int forged, genuine;
     bool ttl_match, too_fast;
-    GString *why;
+    cl_text *why; /* what the signs of a forgery say, made when one does: most RSTs are their sender's own */
 } signs;
+
+static cl_text *why_of(signs *g)
+{
+    if (!g->why)
+        g->why = cl_text_new();
+    return g->why;
+}
 
 /* The RST is compared with every TTL the endpoint's own packets came with on this connection: the one it
  * matches, else the latest. */
@@ -153,14 +160,15 @@ static void judge_ttl(signs *g, const rst_side *s, const cl_packet *pkt, unsigne
         return;
     if (ABS(ttl_diff) > (int)tolerance) {
         g->forged += 3;
-        char where[48];
+        const char *how_far = ttl_diff > 0 ? "closer to the capture point" : "farther away";
         if (s->ttl_frame)
-            g_snprintf(where, sizeof(where), "frame %u", s->ttl_frame);
+            cl_text_add(why_of(g), "; TTL %u where its own packets arrive with %u (frame %u): %d hop(s) %s",
+                        pkt->ip.ttl, expected, s->ttl_frame, ABS(ttl_diff), how_far);
         else
-            g_snprintf(where, sizeof(where), "its SYN-ACKs on other connections");
-        g_string_append_printf(g->why, "; TTL %u where its own packets arrive with %u (%s): %d hop(s) %s", pkt->ip.ttl,
-                               expected, where, ABS(ttl_diff),
-                               ttl_diff > 0 ? "closer to the capture point" : "farther away");
+            cl_text_add(
+                why_of(g),
+                "; TTL %u where its own packets arrive with %u (its SYN-ACKs on other connections): %d hop(s) %s",
+                pkt->ip.ttl, expected, ABS(ttl_diff), how_far);
     } else {
         g->genuine += 2;
         g->ttl_match = true;
@@ -181,9 +189,8 @@ static void judge_timing(signs *g, cl_result *r, const cl_side *s, const cl_side
     if (r->rst_delay < s->min_answer / 2) {
         g->forged += 3;
         g->too_fast = true;
-        g_string_append_printf(g->why,
-                               "; it answered frame %u after %.1f ms, but the %s never answered faster than %.1f ms",
-                               other->last_frame, r->rst_delay * 1000, cl_role(from), s->min_answer * 1000);
+        cl_text_add(why_of(g), "; it answered frame %u after %.1f ms, but the %s never answered faster than %.1f ms",
+                    other->last_frame, r->rst_delay * 1000, cl_role(from), s->min_answer * 1000);
     } else {
         g->genuine += 1;
     }
@@ -206,7 +213,7 @@ static cl_rst_origin rst_origin(const rst_state *st, cl_ctx *x, cl_conv *conv, c
     const cl_side *s = &conv->side[from], *other = &conv->side[!from];
     const rst_side *rs = &slot->side[from];
     cl_result *r = cl_res(x, conv);
-    signs g = {.why = g_string_new(NULL)};
+    signs g = {.why = NULL};
     uint8_t expected = ttl_expected(st, conv, rs, from, pkt->ip.ttl, x->cfg->rst_ttl_tolerance);
     r->rst_ttl = pkt->ip.ttl;
     r->rst_ttl_expected = expected;
@@ -228,13 +235,13 @@ static cl_rst_origin rst_origin(const rst_state *st, cl_ctx *x, cl_conv *conv, c
         origin = CL_RST_UNKNOWN;
 
     char who[80];
-    cl_addr_format(&s->addr, s->port, who, sizeof(who));
     switch (origin) {
     case CL_RST_FORGED:
         r->rst_origin = "middlebox";
         r->experts |= CL_EXP_MIDDLEBOX_RESET;
-        cl_result_say(r, "RST in the name of %s (the %s) sent by a device on the path%s", who, cl_role(from),
-                      g.why->str);
+        cl_addr_format(&s->addr, s->port, who, sizeof(who));
+        cl_result_say(r, "RST in the name of %s (the %s) sent by a device on the path", who, cl_role(from));
+        cl_text_append(r->note, g.why);
         break;
     case CL_RST_GENUINE:
         r->rst_origin = cl_role(from);
@@ -246,7 +253,7 @@ static cl_rst_origin rst_origin(const rst_state *st, cl_ctx *x, cl_conv *conv, c
         r->rst_origin = "unknown";
         break;
     }
-    g_string_free(g.why, TRUE);
+    cl_text_free(g.why);
     return origin;
 }
 

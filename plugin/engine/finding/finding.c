@@ -3,11 +3,82 @@
  */
 #include "finding.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
+/* `value` with `decimals` digits after the point, as printf's "%.Nf" writes it: the product with 10^decimals is
+ * exact in long double's 64-bit mantissa (a double's 53 bits times at most 100's 7), and nearbyintl rounds it
+ * half to even in the current rounding mode, as printf does. About a tenth of g_snprintf's cost. False where
+ * that does not hold (a narrower long double, a negative, huge or non-finite value): printf is asked then. */
+static bool put_fixed(double value, unsigned decimals, char **at, const char *end)
+{
+#if LDBL_MANT_DIG >= 64
+    if (!isfinite(value) || signbit(value) || value >= 1e15)
+        return false;
+    long double scaled = (long double)value * (decimals == 2 ? 100.0L : decimals == 1 ? 10.0L : 1.0L);
+    uint64_t n = (uint64_t)nearbyintl(scaled);
+    char digits[24]; /* below 10^17: at most 17 digits, the point and 2 more */
+    size_t d = sizeof(digits);
+    for (unsigned i = 0; i < decimals; i++) {
+        digits[--d] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    if (decimals)
+        digits[--d] = '.';
+    do {
+        digits[--d] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    size_t len = sizeof(digits) - d;
+    if ((size_t)(end - *at) <= len)
+        return false;
+    memcpy(*at, digits + d, len);
+    *at += len;
+    return true;
+#else
+    (void)value, (void)decimals, (void)at, (void)end;
+    return false;
+#endif
+}
+
+static bool put_str(const char *text, char **at, const char *end)
+{
+    size_t len = strlen(text);
+    if ((size_t)(end - *at) <= len)
+        return false;
+    memcpy(*at, text, len);
+    *at += len;
+    return true;
+}
+
+/* The duration written by hand; false when printf must write it. */
+static bool duration_by_hand(double s, char *buf, size_t len)
+{
+    char *at = buf;
+    const char *end = buf + len;
+    bool ok;
+    if (s < 1)
+        ok = put_fixed(s * 1000, 0, &at, end) && put_str(" ms", &at, end);
+    else if (s < 10)
+        ok = put_fixed(s, 2, &at, end) && put_str(" s", &at, end);
+    else if (s < 100)
+        ok = put_fixed(s, 1, &at, end) && put_str(" s", &at, end);
+    else if (s < 3600)
+        ok = put_fixed(s, 0, &at, end) && put_str(" s", &at, end);
+    else
+        ok = put_fixed(s, 0, &at, end) && put_str(" s (", &at, end) && put_fixed(s / 3600, 1, &at, end) &&
+             put_str(" h)", &at, end);
+    if (ok)
+        *at = '\0';
+    return ok;
+}
+
 const char *cl_duration(double s, char *buf, size_t len)
 {
+    if (duration_by_hand(s, buf, len))
+        return buf;
     if (s < 1)
         g_snprintf(buf, len, "%.0f ms", s * 1000);
     else if (s < 10)

@@ -19,11 +19,21 @@ static void result_clear(cl_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void result_free(gpointer p)
+/* Results are never freed one by one: they lie in blocks that go with the results. */
+#define CL_RESULT_BLOCK (64 * 1024)
+
+static cl_result *result_new(cl_results *rs)
 {
-    result_clear(p);
-    g_free(p);
+    if (!rs->blocks->len || rs->block_used + sizeof(cl_result) > CL_RESULT_BLOCK) {
+        g_ptr_array_add(rs->blocks, g_malloc0(CL_RESULT_BLOCK));
+        rs->block_used = 0;
+    }
+    cl_result *r = (cl_result *)((char *)g_ptr_array_index(rs->blocks, rs->blocks->len - 1) + rs->block_used);
+    rs->block_used += sizeof(cl_result);
+    return r;
 }
+
+static void result_free(gpointer p) { result_clear(p); }
 
 static size_t result_bytes(const cl_result *r)
 {
@@ -38,6 +48,7 @@ void cl_results_init(cl_results *rs, unsigned cap_mb)
 {
     memset(rs, 0, sizeof(*rs));
     rs->list = g_ptr_array_new_with_free_func(result_free);
+    rs->blocks = g_ptr_array_new_with_free_func(g_free);
     rs->cap_mb = cap_mb;
     rs->cap = (size_t)cap_mb << 20;
     rs->strings = g_string_chunk_new(4096);
@@ -47,13 +58,15 @@ void cl_results_init(cl_results *rs, unsigned cap_mb)
 void cl_results_free(cl_results *rs)
 {
     g_ptr_array_free(rs->list, TRUE);
+    g_ptr_array_free(rs->blocks, TRUE);
     result_clear(&rs->scratch);
     g_hash_table_destroy(rs->interned);
     g_string_chunk_free(rs->strings);
 }
 
-void cl_results_next(cl_results *rs)
+void cl_results_next(cl_results *rs, uint32_t frame)
 {
+    rs->frame = frame;
     if (rs->full_frame)
         result_clear(&rs->scratch);
 }
@@ -73,6 +86,34 @@ bool cl_results_keep(cl_results *rs, cl_result *r, uint32_t frame)
                   "later frames and conversations get no connlost fields",
                   rs->cap_mb);
     return true;
+}
+
+static uint32_t frame_at(const cl_results *rs, unsigned i)
+{
+    return ((const cl_result *)g_ptr_array_index(rs->list, i))->frame;
+}
+
+const cl_result *cl_results_at(cl_results *rs, uint32_t frame)
+{
+    unsigned n = rs->list->len;
+    unsigned i = rs->cursor < n ? rs->cursor : 0;
+    if (i && frame_at(rs, i - 1) >= frame)
+        i = 0; /* behind the last lookup: from the start */
+    unsigned lo = i, hi = n;
+    if (i + 2 < n && frame_at(rs, i + 2) < frame) { /* not just ahead: halve [i, n) */
+        while (lo < hi) {
+            unsigned mid = lo + (hi - lo) / 2;
+            if (frame_at(rs, mid) < frame)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    } else {
+        while (lo < n && frame_at(rs, lo) < frame)
+            lo++;
+    }
+    rs->cursor = lo;
+    return lo < n && frame_at(rs, lo) == frame ? g_ptr_array_index(rs->list, lo) : NULL;
 }
 
 bool cl_results_charge(cl_results *rs, size_t bytes)
@@ -102,7 +143,8 @@ cl_result *cl_result_for(cl_frame *f, const cl_conv *conv)
     if (!f->res && f->results->full_frame) {
         f->res = &f->results->scratch; /* the analysis goes on, but the frame keeps nothing */
     } else if (!f->res) {
-        f->res = g_new0(cl_result, 1);
+        f->res = result_new(f->results);
+        f->res->frame = f->results->frame;
         g_ptr_array_add(f->results->list, f->res);
     }
     if (conv && !f->res->conv_id)

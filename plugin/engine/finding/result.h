@@ -47,6 +47,7 @@ typedef struct {
 } cl_rpc_info;
 
 typedef struct {
+    uint32_t frame;          /* the frame it belongs to */
     uint32_t conv_id;        /* connlost's own conversation number, 0 if none */
     cl_cause cause;          /* CL_CAUSE_NONE when the frame carries no verdict */
     uint8_t confidence;      /* 0-100, with cause */
@@ -80,11 +81,15 @@ typedef struct {
 
 /* Every result handed out, and what they hold, within the cap. */
 typedef struct {
-    GPtrArray *list;
+    GPtrArray *list;   /* in frame order */
+    GPtrArray *blocks; /* where the results lie: one allocation holds hundreds (a malloc each cost ~250) */
+    size_t block_used; /* bytes of the last block taken */
+    unsigned cursor;   /* where the last lookup by frame ended: later passes ask in frame order */
     size_t bytes;
     size_t cap;
     unsigned cap_mb;
     uint32_t full_frame; /* the frame on which the cap was reached, 0 if not */
+    uint32_t frame;      /* the frame being analysed */
     cl_result scratch;   /* a frame's result once results are full: dropped at the next frame */
     GStringChunk *strings;
     GHashTable *interned;
@@ -93,7 +98,10 @@ typedef struct {
 void cl_results_init(cl_results *rs, unsigned cap_mb);
 void cl_results_free(cl_results *rs);
 /* At the start of a frame. */
-void cl_results_next(cl_results *rs);
+void cl_results_next(cl_results *rs, uint32_t frame);
+/* The result kept for a frame, NULL if none: after the first pass, in place of Wireshark's per-frame data (a
+ * list per frame, about 300 instructions to add to). Lookups in frame order cost a step or two. */
+const cl_result *cl_results_at(cl_results *rs, uint32_t frame);
 /* Counts the frame's result; the frame that reaches the cap says so. False if the frame keeps nothing. */
 bool cl_results_keep(cl_results *rs, cl_result *r, uint32_t frame);
 /* The text, interned: it lives as long as the results. NULL once they are full and the text is new. */

@@ -87,6 +87,23 @@ static arg_kind kind_of(char conversion, const char *length, size_t n)
     }
 }
 
+static bool one_of(char c, const char *set) { return c && strchr(set, c); }
+
+/* Moves past the characters of `set` (short runs: a loop costs less than strspn's table). */
+static const char *skip(const char *p, const char *set)
+{
+    while (one_of(*p, set))
+        p++;
+    return p;
+}
+
+static const char *skip_digits(const char *p)
+{
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
 /* The conversion that starts at `p` (a '%'); returns where the text goes on after it. */
 static const char *read_spec(const char *p, spec *s)
 {
@@ -97,16 +114,16 @@ static const char *read_spec(const char *p, spec *s)
         s->len = 2;
         return p + 1;
     }
-    p += strspn(p, "-+ #0'");
+    p = skip(p, "-+ #0'");
     s->stars += *p == '*';
-    p += *p == '*' ? 1 : strspn(p, "0123456789");
+    p = *p == '*' ? p + 1 : skip_digits(p);
     if (*p == '.') {
         p++;
         s->stars += *p == '*';
-        p += *p == '*' ? 1 : strspn(p, "0123456789");
+        p = *p == '*' ? p + 1 : skip_digits(p);
     }
     const char *length = p;
-    p += strspn(p, "hlLqjzt");
+    p = skip(p, "hlLqjzt");
     if (!*p) { /* a format cut short: printed as it stands */
         s->stars = 0;
         s->len = (size_t)(p - s->start);
@@ -118,13 +135,35 @@ static const char *read_spec(const char *p, spec *s)
     return p;
 }
 
-static void put_arg(cl_text *t, arg_kind kind, va_list *ap)
+/* A piece's bytes are gathered here and appended once: a GByteArray append per argument cost more than the
+ * copying (about 180 instructions each). A longer piece goes out in several appends. */
+typedef struct {
+    cl_text *t;
+    size_t n;
+    guint8 buf[256];
+} piece;
+
+static void piece_put(piece *pc, const void *bytes, size_t len)
+{
+    if (pc->n + len > sizeof(pc->buf)) {
+        g_byte_array_append(pc->t, pc->buf, (guint)pc->n);
+        pc->n = 0;
+        if (len > sizeof(pc->buf)) {
+            g_byte_array_append(pc->t, bytes, (guint)len);
+            return;
+        }
+    }
+    memcpy(pc->buf + pc->n, bytes, len);
+    pc->n += len;
+}
+
+static void put_arg(piece *pc, arg_kind kind, va_list *ap)
 {
     switch (kind) {
 #define CL_TEXT_PUT(kind, type, plain)                                                                                 \
     case kind: {                                                                                                       \
         type value = va_arg(*ap, type);                                                                                \
-        g_byte_array_append(t, (const guint8 *)&value, sizeof(value));                                                 \
+        piece_put(pc, &value, sizeof(value));                                                                          \
         break;                                                                                                         \
     }
         CL_TEXT_VALUES(CL_TEXT_PUT)
@@ -133,7 +172,7 @@ static void put_arg(cl_text *t, arg_kind kind, va_list *ap)
         const char *str = va_arg(*ap, const char *);
         if (!str)
             str = "(null)";
-        g_byte_array_append(t, (const guint8 *)str, (guint)strlen(str) + 1);
+        piece_put(pc, str, strlen(str) + 1);
         break;
     }
     case ARG_NONE:
@@ -154,11 +193,19 @@ void cl_text_add_frames(cl_text *t, const uint32_t *frames, unsigned n)
     g_byte_array_append(t, (const guint8 *)frames, n * (guint)sizeof(*frames));
 }
 
+void cl_text_append(cl_text *t, const cl_text *more)
+{
+    if (more)
+        g_byte_array_append(t, more->data, more->len);
+}
+
 void cl_text_free(cl_text *t)
 {
     if (t)
-        g_byte_array_free(t, TRUE);
+        g_byte_array_unref(t);
 }
+
+cl_text *cl_text_share(cl_text *t) { return t ? g_byte_array_ref(t) : NULL; }
 
 cl_text *cl_text_copy(const cl_text *t)
 {
@@ -173,16 +220,18 @@ void cl_text_vadd(cl_text *t, const char *format, va_list ap)
 {
     va_list args;
     va_copy(args, ap);
-    g_byte_array_append(t, (const guint8 *)&format, sizeof(format));
+    piece pc = {.t = t, .n = 0};
+    piece_put(&pc, &format, sizeof(format));
     for (const char *p = strchr(format, '%'); p; p = strchr(p, '%')) {
         spec s;
         p = read_spec(p, &s);
         for (unsigned i = 0; i < s.stars; i++)
-            put_arg(t, ARG_INT, &args);
+            put_arg(&pc, ARG_INT, &args);
         if (s.kind == ARG_NONE && s.start[1] != '%' && s.start[s.len - 1] != 'm')
             g_warning("connlost: a text piece with a conversion it cannot keep: %.*s", (int)s.len, s.start);
-        put_arg(t, s.kind, &args);
+        put_arg(&pc, s.kind, &args);
     }
+    g_byte_array_append(t, pc.buf, (guint)pc.n);
     va_end(args);
 }
 
@@ -196,7 +245,7 @@ void cl_text_add(cl_text *t, const char *format, ...)
 
 bool cl_text_equal(const cl_text *a, const cl_text *b)
 {
-    if (!a || !b)
+    if (a == b || !a || !b)
         return a == b;
     return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
@@ -272,7 +321,9 @@ static void write_frames(const guint8 **at, GString *out)
     TAKE(unsigned, at, n);
     for (unsigned i = 0; i < n; i++) {
         TAKE(uint32_t, at, frame);
-        g_string_append_printf(out, i ? ", %u" : "%u", frame);
+        if (i)
+            g_string_append(out, ", ");
+        cl_string_append_uint(out, frame);
     }
 }
 
@@ -296,6 +347,17 @@ void cl_text_write(const cl_text *t, GString *out)
         }
         g_string_append(out, p);
     }
+}
+
+void cl_string_append_uint(GString *out, unsigned value)
+{
+    char digits[12];
+    size_t n = sizeof(digits);
+    do {
+        digits[--n] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    g_string_append_len(out, digits + n, (gssize)(sizeof(digits) - n));
 }
 
 char *cl_text_string(const cl_text *t)
