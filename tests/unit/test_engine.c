@@ -1321,6 +1321,10 @@ static void test_text(void)
     text_reads_as_printf("%s and %-12s| %.3s %10s|", "10.0.0.1:80", "left", "truncated", "right");
     text_reads_as_printf("%*d|%-*u|%.*f|%*.*s|", 6, 42, 5, 7u, 2, 3.14159, 8, 3, "abcdef");
     text_reads_as_printf("%hhu %hd %Lf %s", 300, (short)-2, (long double)1.5, (const char *)NULL);
+    char longer[600]; /* a piece longer than the recorder's 256-byte buffer: recorded in several appends */
+    memset(longer, 'a', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    text_reads_as_printf("%u %s|%.2f %s %d", 7u, longer + 400, 2.5, longer, -1);
     char stack[16];
     g_strlcpy(stack, "on the stack", sizeof(stack));
     cl_text *t = cl_text_new(), *u = cl_text_new();

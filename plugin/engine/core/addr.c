@@ -3,7 +3,6 @@
  */
 #include "addr.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* Eight bytes per step: this runs for every frame. */
@@ -105,6 +104,17 @@ static char *put_ipv6(char *at, const cl_addr *a)
     return at;
 }
 
+/* `n` bytes of `text` into `buf` of `len`, cut to fit and NUL-terminated, as g_strlcpy would (its byte loop cost
+ * more than the formatting). */
+static void copy_cut(char *buf, size_t len, const char *text, size_t n)
+{
+    if (!len)
+        return;
+    n = MIN(n, len - 1);
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
 /* The longest: "[" 39 characters of IPv6 "]:" 5 digits of port, and the NUL. */
 #define ADDR_TEXT_MAX 49
 
@@ -132,14 +142,17 @@ void cl_addr_format(const cl_addr *a, uint16_t port, char *buf, size_t len)
         *at++ = ':';
         at = put_decimal(at, port);
     }
-    *at = '\0';
-    g_strlcpy(buf, text, len);
+    copy_cut(buf, len, text, (size_t)(at - text));
 }
 
 void cl_pair_format(const cl_addr *client, const cl_addr *server, uint16_t server_port, char *buf, size_t len)
 {
-    char c[64], srv[80];
-    cl_addr_format(client, 0, c, sizeof(c));
-    cl_addr_format(server, server_port, srv, sizeof(srv));
-    snprintf(buf, len, "%s -> %s", c, srv);
+    char text[2 * ADDR_TEXT_MAX + 8];
+    cl_addr_format(client, 0, text, ADDR_TEXT_MAX);
+    size_t n = strlen(text);
+    memcpy(text + n, " -> ", 4);
+    n += 4;
+    cl_addr_format(server, server_port, text + n, ADDR_TEXT_MAX);
+    n += strlen(text + n);
+    copy_cut(buf, len, text, n);
 }

@@ -6,14 +6,16 @@
 #include <stdarg.h>
 #include <string.h>
 
-static void result_clear(cl_result *r)
+/* What a result holds; its DCE/RPC part lies in the blocks, but for the scratch result's. */
+static void result_clear(cl_result *r, bool rpc_in_blocks)
 {
     cl_text_free(r->summary);
     cl_text_free(r->note);
     g_free(r->num);
     g_free(r->verdict_num);
     g_free(r->frag_lost_ids);
-    g_free(r->rpc);
+    if (!rpc_in_blocks)
+        g_free(r->rpc);
     if (r->evidence)
         g_array_free(r->evidence, TRUE);
     memset(r, 0, sizeof(*r));
@@ -22,18 +24,20 @@ static void result_clear(cl_result *r)
 /* Results are never freed one by one: they lie in blocks that go with the results. */
 #define CL_RESULT_BLOCK (64 * 1024)
 
-static cl_result *result_new(cl_results *rs)
+/* `size` zeroed bytes in the blocks, on an 8-byte boundary (a result, a DCE/RPC part: both multiples of 8) */
+static void *block_take(cl_results *rs, size_t size)
 {
-    if (!rs->blocks->len || rs->block_used + sizeof(cl_result) > CL_RESULT_BLOCK) {
+    G_STATIC_ASSERT(sizeof(cl_result) % 8 == 0 && sizeof(cl_rpc_info) % 8 == 0);
+    if (!rs->blocks->len || rs->block_used + size > CL_RESULT_BLOCK) {
         g_ptr_array_add(rs->blocks, g_malloc0(CL_RESULT_BLOCK));
         rs->block_used = 0;
     }
-    cl_result *r = (cl_result *)((char *)g_ptr_array_index(rs->blocks, rs->blocks->len - 1) + rs->block_used);
-    rs->block_used += sizeof(cl_result);
-    return r;
+    void *at = (char *)g_ptr_array_index(rs->blocks, rs->blocks->len - 1) + rs->block_used;
+    rs->block_used += size;
+    return at;
 }
 
-static void result_free(gpointer p) { result_clear(p); }
+static void result_free(gpointer p) { result_clear(p, true); }
 
 static size_t result_bytes(const cl_result *r)
 {
@@ -59,7 +63,7 @@ void cl_results_free(cl_results *rs)
 {
     g_ptr_array_free(rs->list, TRUE);
     g_ptr_array_free(rs->blocks, TRUE);
-    result_clear(&rs->scratch);
+    result_clear(&rs->scratch, false);
     g_hash_table_destroy(rs->interned);
     g_string_chunk_free(rs->strings);
 }
@@ -68,7 +72,7 @@ void cl_results_next(cl_results *rs, uint32_t frame)
 {
     rs->frame = frame;
     if (rs->full_frame)
-        result_clear(&rs->scratch);
+        result_clear(&rs->scratch, false);
 }
 
 /* Past the cap frames keep nothing; the frame that reached it says so. */
@@ -143,7 +147,7 @@ cl_result *cl_result_for(cl_frame *f, const cl_conv *conv)
     if (!f->res && f->results->full_frame) {
         f->res = &f->results->scratch; /* the analysis goes on, but the frame keeps nothing */
     } else if (!f->res) {
-        f->res = result_new(f->results);
+        f->res = block_take(f->results, sizeof(cl_result));
         f->res->frame = f->results->frame;
         g_ptr_array_add(f->results->list, f->res);
     }
@@ -162,8 +166,8 @@ cl_numbers *cl_result_num(cl_result *r)
 cl_rpc_info *cl_rpc_info_for(cl_frame *f, const cl_conv *conv)
 {
     cl_result *r = cl_result_for(f, conv);
-    if (!r->rpc) {
-        r->rpc = g_new0(cl_rpc_info, 1);
+    if (!r->rpc) { /* a kept result's lies with it in the blocks; the scratch result's is freed at the next frame */
+        r->rpc = r == &f->results->scratch ? g_new0(cl_rpc_info, 1) : block_take(f->results, sizeof(cl_rpc_info));
         r->rpc->opnum = -1;
     }
     return r->rpc;

@@ -87,14 +87,11 @@ static arg_kind kind_of(char conversion, const char *length, size_t n)
     }
 }
 
-static bool one_of(char c, const char *set) { return c && strchr(set, c); }
+static bool is_flag(char c) { return c == '-' || c == '+' || c == ' ' || c == '#' || c == '0' || c == '\''; }
 
-/* Moves past the characters of `set` (short runs: a loop costs less than strspn's table). */
-static const char *skip(const char *p, const char *set)
+static bool is_length(char c)
 {
-    while (one_of(*p, set))
-        p++;
-    return p;
+    return c == 'h' || c == 'l' || c == 'L' || c == 'q' || c == 'j' || c == 'z' || c == 't';
 }
 
 static const char *skip_digits(const char *p)
@@ -114,7 +111,8 @@ static const char *read_spec(const char *p, spec *s)
         s->len = 2;
         return p + 1;
     }
-    p = skip(p, "-+ #0'");
+    while (is_flag(*p))
+        p++;
     s->stars += *p == '*';
     p = *p == '*' ? p + 1 : skip_digits(p);
     if (*p == '.') {
@@ -123,7 +121,8 @@ static const char *read_spec(const char *p, spec *s)
         p = *p == '*' ? p + 1 : skip_digits(p);
     }
     const char *length = p;
-    p = skip(p, "hlLqjzt");
+    while (is_length(*p))
+        p++;
     if (!*p) { /* a format cut short: printed as it stands */
         s->stars = 0;
         s->len = (size_t)(p - s->start);
