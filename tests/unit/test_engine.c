@@ -1441,9 +1441,36 @@ static void test_result_lookup(void)
     cl_engine_free(h.eng);
 }
 
+/* An attempt refused by an ICMP port unreachable from a device on the path: connect-blocked on the ICMP frame, and
+ * the conversation's memory counted with its new verdict at once (feed_checked: it was not, until its next
+ * packet; found by fuzz_engine on a seed from captures/). */
+static void test_connect_blocked_by_icmp(void)
+{
+    cl_config cfg;
+    cl_config_defaults(&cfg);
+    harness h;
+    memset(&h, 0, sizeof(h));
+    h.eng = cl_engine_new(&cfg);
+    h.client = v4(10, 0, 1, 2);
+    h.server = v4(10, 0, 3, 2);
+    h.cport = 40000;
+    h.sport = 8080;
+    h.time = 1000.0;
+    tcp(&h, true, CL_TCP_SYN, 100, 0, 0, true, 0);
+    cl_packet p = {.frame = ++h.frame, .time = h.time + 0.001, .has_ip = true, .has_icmp = true, .has_inner = true};
+    p.ip.src = v4(10, 0, 1, 1), p.ip.dst = h.client, p.ip.proto = 1, p.ip.ttl = 64, p.ip.total_len = 88;
+    p.icmp_type = 3, p.icmp_code = 3;
+    p.inner.src = h.client, p.inner.dst = h.server, p.inner.proto = 6, p.inner.df = true, p.inner.total_len = 60;
+    p.inner_sport = h.cport, p.inner_dport = h.sport;
+    const cl_result *r = feed_checked(h.eng, &p);
+    CHECK(r && r->cause == CL_CAUSE_CONNECT_BLOCKED && cl_engine_charges_exact(h.eng));
+    cl_engine_free(h.eng);
+}
+
 int main(void)
 {
     test_text();
+    test_connect_blocked_by_icmp();
     test_result_lookup();
     test_duration_as_printf();
     test_text_sharing();

@@ -173,6 +173,9 @@ static void connect_on_icmp(void *state, cl_ctx *x, const cl_packet *pkt)
     attempt_numbers(&f, c, pkt->time, pkt->frame);
     cl_finding_propose(x, conv, &f);
     cl_conv_touch(x->convs, conv);
+    /* the verdict it made is counted now: the engine recounts a conversation after a packet of its own, and an
+     * ICMP error is none (pmtu and frag count theirs the same way) */
+    cl_conv_charge(x->convs, conv);
 }
 
 static void *connect_init(cl_ctx *x, size_t slot)
